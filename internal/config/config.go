@@ -1,13 +1,9 @@
-// Package config loads and checks oauthbridge's YAML configuration and
-// carries the provider presets (Microsoft 365 / Outlook.com, Google).
-//
-// A configuration is valid or it is refused at start with a message that
-// names the offending key (for example `providers.lab.imap.tls: must be
-// implicit or starttls`). The commented example in
-// deploy/oauthbridge.example.yaml is loaded by a test, so it stays true.
 package config
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // Config is the whole configuration file.
 type Config struct {
@@ -31,6 +27,10 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
+
+	// file and keys locate each key in the loaded file, for error texts.
+	file string
+	keys keyIndex
 }
 
 // Listen holds listener addresses.
@@ -57,8 +57,9 @@ type Store struct {
 	Driver string `yaml:"driver"`
 	// Path is the file store's file; default state_dir/tokens.json.
 	Path string `yaml:"path"`
-	// DSN is the PostgreSQL connection string (postgres driver).
-	DSN string `yaml:"dsn"`
+	// DSN is the PostgreSQL connection string (postgres driver); like a
+	// client secret it may be "env:NAME" or "file:/path".
+	DSN Secret `yaml:"dsn"`
 }
 
 // Provider is one OAuth identity provider with its mail servers.
@@ -80,7 +81,7 @@ type Provider struct {
 	// ClientID and ClientSecret identify oauthbridge at the provider.
 	// ClientSecret may be "env:NAME" or "file:/path" instead of a value.
 	ClientID     string `yaml:"client_id"`
-	ClientSecret string `yaml:"client_secret"`
+	ClientSecret Secret `yaml:"client_secret"`
 	// Scopes requested at consent; presets supply the mail scopes.
 	Scopes []string `yaml:"scopes"`
 	// IMAP, POP3 and SMTP are the upstream mail servers.
@@ -134,4 +135,37 @@ type Log struct {
 	Level string `yaml:"level"`
 	// Format is console or json.
 	Format string `yaml:"format"`
+}
+
+// NamedAddr is one configured listener.
+type NamedAddr struct {
+	// Name is the listener's key: imap, imaps, pop3, pop3s, smtp, smtps or
+	// http.
+	Name string
+	// Addr is its address.
+	Addr string
+}
+
+// All returns the enabled listeners in a fixed order.
+func (l Listen) All() []NamedAddr {
+	var out []NamedAddr
+	for _, n := range []NamedAddr{
+		{"imap", l.IMAP}, {"imaps", l.IMAPS}, {"pop3", l.POP3}, {"pop3s", l.POP3S},
+		{"smtp", l.SMTP}, {"smtps", l.SMTPS}, {"http", l.HTTP},
+	} {
+		if n.Addr != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// sortedKeys returns m's keys in order, so errors and listings are stable.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
