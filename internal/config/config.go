@@ -103,6 +103,10 @@ type Upstream struct {
 	TLS string `yaml:"tls"`
 }
 
+// Enabled reports whether u names a server: a missing entry or an empty
+// addr means the provider has no server for that protocol.
+func (u *Upstream) Enabled() bool { return u != nil && u.Addr != "" }
+
 // Account maps login names to a provider.
 type Account struct {
 	// Match is an exact address (alice@contoso.com) or a domain rule

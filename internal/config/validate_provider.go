@@ -94,15 +94,17 @@ func (v *validator) caFile(key string, p *Provider) {
 	}
 }
 
+// upstreams checks the mail servers; one with an empty addr counts as
+// absent, so generated files may write all three keys.
 func (v *validator) upstreams(key string, p *Provider) {
-	if p.IMAP == nil && p.POP3 == nil && p.SMTP == nil {
+	if !p.IMAP.Enabled() && !p.POP3.Enabled() && !p.SMTP.Enabled() {
 		v.fail(key, "no mail server: set at least one of imap, pop3, smtp")
 	}
 	for _, u := range []struct {
 		name string
 		up   *Upstream
 	}{{"imap", p.IMAP}, {"pop3", p.POP3}, {"smtp", p.SMTP}} {
-		if u.up != nil {
+		if u.up.Enabled() {
 			v.upstream(key+"."+u.name, u.up)
 		}
 	}

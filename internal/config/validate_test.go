@@ -147,3 +147,13 @@ func TestOpenSecretFileRefused(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestEmptyUpstreamIsAbsent(t *testing.T) {
+	c, err := Parse("c.yaml", []byte("providers:\n  lab: {issuer: \"http://127.0.0.1:1\", client_id: x, imap: {addr: \"127.0.0.1:2\", tls: plain}, pop3: {addr: \"\", tls: \"\"}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Providers["lab"].POP3.Enabled() || !c.Providers["lab"].IMAP.Enabled() {
+		t.Fatal("Enabled wrong")
+	}
+}

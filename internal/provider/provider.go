@@ -104,7 +104,7 @@ func rootsFor(caFile string) (*x509.CertPool, error) {
 func upstreams(cfg *config.Provider, roots *x509.CertPool) map[string]upstream.Endpoint {
 	m := map[string]upstream.Endpoint{}
 	for proto, u := range map[string]*config.Upstream{"imap": cfg.IMAP, "pop3": cfg.POP3, "smtp": cfg.SMTP} {
-		if u == nil || u.Addr == "" {
+		if !u.Enabled() {
 			continue
 		}
 		ep := upstream.Endpoint{Addr: u.Addr, TLS: upstream.TLSMode(u.TLS)}
