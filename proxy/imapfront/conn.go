@@ -45,7 +45,7 @@ const (
 // serve greets the client and runs commands until login succeeds (and the
 // relay ends), the client leaves, or a limit is hit.
 func (c *conn) serve() {
-	if c.send("* OK [CAPABILITY " + c.capabilities() + "] " + c.greetingText()) != nil {
+	if c.send("* OK [CAPABILITY "+c.capabilities()+"] "+c.greetingText()) != nil {
 		c.setResult("closed")
 		return
 	}
