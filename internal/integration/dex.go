@@ -198,3 +198,63 @@ func (d *Dex) PasswordGrant(ctx context.Context, u User) (*Token, error) {
 	}
 	return &t, nil
 }
+
+// DeviceCode is Dex's device authorization response (RFC 8628 3.2).
+type DeviceCode struct {
+	DeviceCode              string `json:"device_code"`
+	UserCode                string `json:"user_code"`
+	VerificationURI         string `json:"verification_uri"`
+	VerificationURIComplete string `json:"verification_uri_complete"`
+	Interval                int    `json:"interval"`
+}
+
+// DeviceGrant runs the whole device flow as oauthbridge's client, with
+// the browser part done headlessly: the harness's own check that Dex's
+// pages can be driven before the proxy's authorize command relies on it.
+func (d *Dex) DeviceGrant(ctx context.Context, u User) (*Token, error) {
+	form := url.Values{"client_id": {d.ClientID}, "client_secret": {d.ClientSecret}, "scope": {strings.Join(Scopes, " ")}}
+	var dc DeviceCode
+	if err := d.postForm(ctx, "/device/code", form, &dc); err != nil {
+		return nil, err
+	}
+	if _, err := LoginAtDex(ctx, dc.VerificationURIComplete, u); err != nil {
+		return nil, err
+	}
+	var t Token
+	form = url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {dc.DeviceCode},
+		"client_id": {d.ClientID}, "client_secret": {d.ClientSecret}}
+	if err := d.postForm(ctx, "/token", form, &t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+func (d *Dex) postForm(ctx context.Context, path string, form url.Values, out any) error {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, d.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := d.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("dex %s: %w", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("dex %s: %s: %s", path, resp.Status, body)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("dex %s: decode: %w", path, err)
+	}
+	return nil
+}
+
+// LoginAtDex opens a Dex verification or authorization URL in a headless
+// browser and logs in as u (the approval screen is skipped by config).
+// It returns the text of the final page.
+func LoginAtDex(ctx context.Context, start string, u User) (string, error) {
+	b := NewBrowser(map[string]string{"login": u.Email, "password": u.Password})
+	body, err := b.Run(ctx, start)
+	if err != nil {
+		return "", fmt.Errorf("login at dex as %s: %w (pages: %v)", u.Email, err, b.Pages)
+	}
+	return pageText(body), nil
+}

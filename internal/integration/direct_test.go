@@ -92,3 +92,16 @@ func TestDirectDexDovecotAgree(t *testing.T) {
 		}
 	})
 }
+
+// TestDirectDeviceFlowHeadless proves the headless browser can complete
+// Dex's device flow, which the proxy's authorize command depends on.
+func TestDirectDeviceFlowHeadless(t *testing.T) {
+	e := needEnv(t)
+	tok, err := e.Dex.DeviceGrant(testCtx(t, 30*time.Second), Users["dave"])
+	if err != nil {
+		t.Fatalf("%v\n%s", err, e.Logs())
+	}
+	if tok.RefreshToken == "" || jwtEmail(tok.IDToken) != Users["dave"].Email {
+		t.Fatalf("device grant gave no refresh token or the wrong identity (%q)", jwtEmail(tok.IDToken))
+	}
+}

@@ -127,7 +127,7 @@ func (e *Env) startIdP(ctx context.Context) error {
 		users = append(users, u)
 	}
 	e.Dex, err = StartDex(ctx, e.DexBin, dir, DexConfig{Port: dexPort, Users: users,
-		RedirectURIs: []string{"http://" + e.BridgeHTTP + "/oauth/callback", "http://127.0.0.1/"}})
+		RedirectURIs: []string{"http://" + e.BridgeHTTP + "/oauth/callback", "http://127.0.0.1/", "/device/callback"}})
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,11 @@ func runMain(m *testing.M) int {
 	code := m.Run()
 	if code != 0 {
 		fmt.Fprintf(os.Stderr, "integration: server logs at failure:\n%s\n", e.Logs())
+		if world != nil {
+			fmt.Fprintf(os.Stderr, "--- oauthbridge log ---\n%s\n", world.Bridge.LogTail(6000))
+		}
 	}
+	stopWorld()
 	e.Stop()
 	return code
 }
