@@ -1,0 +1,95 @@
+package pop3front
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzParse checks that any command line parses without panicking and
+// that an accepted keyword is upper case and well formed.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"USER alice@example.com", "pass pa ss", "AUTH PLAIN AGEAYg==", "CAPA", "",
+		"STLS ", " QUIT", "APOP a b", "US\x00ER", "RETR 1", "PASS \xfc\xe4"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, line []byte) {
+		cmd, err := parseCommand(line)
+		if err != nil {
+			return
+		}
+		if cmd.Verb != strings.ToUpper(cmd.Verb) || !validVerb(cmd.Verb) {
+			t.Errorf("verb %q accepted", cmd.Verb)
+		}
+		if strings.ContainsAny(cmd.Arg, "\r\n\x00") {
+			t.Errorf("arg %q holds control characters", cmd.Arg)
+		}
+	})
+}
+
+// FuzzPreauth feeds arbitrary client bytes to the pre-login dialogue: it
+// must answer only with well-formed lines and end when the input does.
+func FuzzPreauth(f *testing.F) {
+	for _, s := range []string{
+		"CAPA\r\nQUIT\r\n",
+		"USER a\r\nPASS b\r\nSTAT\r\n",
+		"AUTH PLAIN\r\n*\r\nAUTH LOGIN\r\nYQ==\r\nYg==\r\n",
+		"AUTH PLAIN AGEAYg==\r\nAUTH\r\n",
+		"STLS\r\nUSER x\r\n",
+		"APOP x y\r\n\r\n\x00\r\nXX\n",
+		strings.Repeat("A", 3000) + "\r\nCAPA\r\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, input []byte) {
+		srv := newServer()
+		srv.MaxLine = 512
+		client, server := net.Pipe()
+		done := serveAsync(srv, server, newSession(srv))
+		go func() {
+			client.Write(input)
+			time.Sleep(10 * time.Millisecond)
+			client.Close()
+		}()
+		out, _ := io.ReadAll(client)
+		<-done
+		checkReplyLines(t, out)
+	})
+}
+
+// checkReplyLines verifies every line the server wrote ends in CRLF and
+// none is empty.
+func checkReplyLines(t *testing.T, out []byte) {
+	if len(out) > 0 && !bytes.HasSuffix(out, []byte("\r\n")) {
+		t.Fatalf("output does not end in CRLF: %q", out)
+	}
+	for _, l := range bytes.Split(bytes.TrimSuffix(out, []byte("\r\n")), []byte("\r\n")) {
+		if len(l) == 0 || bytes.ContainsAny(l, "\r\n\x00") {
+			t.Fatalf("bad reply line %q in %q", l, out)
+		}
+	}
+}
+
+// FuzzReply checks the upstream reply parser on arbitrary lines.
+func FuzzReply(f *testing.F) {
+	for _, s := range []string{"+OK", "+OK ready", "-ERR [AUTH] no", "-ERR [SYS/TEMP] later", "+ ", "+",
+		"+ eyJzdGF0dXMiOiI0MDEifQ==", "-ERR [", "-ERR []", "* OK", "-err [in-use] x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		r, err := parseReply(line)
+		if err != nil {
+			return
+		}
+		if len(r.code) > maxCodeLen || r.code != strings.ToUpper(r.code) {
+			t.Errorf("code %q", r.code)
+		}
+		if r.kind != kindErr && r.code != "" {
+			t.Errorf("code on a non-error reply")
+		}
+		classify(r.code, false, nil)
+	})
+}
