@@ -90,6 +90,10 @@ func TestDirectDexDovecotAgree(t *testing.T) {
 		if !waitFor(10*time.Second, func() bool { _, ok := e.Sink.Find(marker); return ok }) {
 			t.Fatalf("message %s never reached the sink", marker)
 		}
+		m, _ := e.Sink.Find(marker)
+		if !strings.Contains(string(StripReceived(m.Data)), "Subject: "+marker+"\r\n") {
+			t.Errorf("relayed message lost its headers:\n%s", m.Data)
+		}
 	})
 }
 

@@ -73,7 +73,10 @@ func Binaries() (dex, dovecot string, err error) {
 }
 
 // Seeds says which users get which mailbox.
-var Seeds = map[string]SeedSpec{"alice": FullSpec}
+var Seeds = map[string]SeedSpec{
+	"alice": FullSpec,
+	"bob":   {Folders: map[string]int{"INBOX": 30, "Archive": 5, "Lists/golang-nuts": 3}, Large: 1},
+}
 
 // StartEnv starts the whole world in a new temporary directory. On error,
 // whatever started is stopped again.

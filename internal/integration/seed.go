@@ -187,3 +187,46 @@ func writeAttachment(b *bytes.Buffer, rng *rand.Rand, boundary string, i, size i
 }
 
 func pick(rng *rand.Rand) string { return seedWords[rng.IntN(len(seedWords))] }
+
+// Deliver drops a message into a Maildir folder's new/ the way a local
+// delivery agent does (write in tmp/, rename into new/), owned by uid/gid,
+// so Dovecot sees new mail and pushes it to IDLE clients.
+func Deliver(maildir, folder string, data []byte, uid, gid int) (string, error) {
+	dir := maildirFolder(maildir, folder)
+	name := fmt.Sprintf("%d.M%dP%d.deliver.example.test", time.Now().Unix(), time.Now().Nanosecond(), os.Getpid())
+	tmp := filepath.Join(dir, "tmp", name)
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return "", fmt.Errorf("deliver: %w", err)
+	}
+	if os.Getuid() == 0 {
+		if err := os.Chown(tmp, uid, gid); err != nil {
+			return "", fmt.Errorf("deliver: %w", err)
+		}
+	}
+	dst := filepath.Join(dir, "new", name)
+	if err := os.Rename(tmp, dst); err != nil {
+		return "", fmt.Errorf("deliver: %w", err)
+	}
+	return dst, nil
+}
+
+// FolderFiles returns the contents of every message file in a Maildir
+// folder (cur and new): what the server really holds right now.
+func FolderFiles(maildir, folder string) ([][]byte, error) {
+	dir := maildirFolder(maildir, folder)
+	var out [][]byte
+	for _, sub := range []string{"cur", "new"} {
+		entries, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", folder, err)
+		}
+		for _, en := range entries {
+			b, err := os.ReadFile(filepath.Join(dir, sub, en.Name()))
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", folder, err)
+			}
+			out = append(out, b)
+		}
+	}
+	return out, nil
+}

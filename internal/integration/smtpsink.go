@@ -96,3 +96,24 @@ func (s *sinkSession) Data(r io.Reader) error {
 	s.sink.mu.Unlock()
 	return nil
 }
+
+// StripReceived removes the leading Received: header fields (with their
+// folded continuation lines) that each relay prepends, leaving the message
+// as its sender wrote it.
+func StripReceived(b []byte) []byte {
+	for bytes.HasPrefix(b, []byte("Received:")) {
+		i := bytes.Index(b, []byte("\n"))
+		for i >= 0 && i+1 < len(b) && (b[i+1] == ' ' || b[i+1] == '\t') {
+			j := bytes.Index(b[i+1:], []byte("\n"))
+			if j < 0 {
+				return nil
+			}
+			i += 1 + j
+		}
+		if i < 0 {
+			return nil
+		}
+		b = b[i+1:]
+	}
+	return b
+}
