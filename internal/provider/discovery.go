@@ -22,12 +22,13 @@ var ErrDiscovery = errors.New("OIDC discovery failed")
 // discoveryDoc holds the parts of OpenID Provider Metadata (OpenID Connect
 // Discovery 1.0 section 3, RFC 8414, RFC 8628 section 4) oauthbridge uses.
 type discoveryDoc struct {
-	Issuer                      string `json:"issuer"`
-	AuthorizationEndpoint       string `json:"authorization_endpoint"`
-	TokenEndpoint               string `json:"token_endpoint"`
-	DeviceAuthorizationEndpoint string `json:"device_authorization_endpoint"`
-	UserinfoEndpoint            string `json:"userinfo_endpoint"`
-	RevocationEndpoint          string `json:"revocation_endpoint"`
+	Issuer                      string   `json:"issuer"`
+	AuthorizationEndpoint       string   `json:"authorization_endpoint"`
+	TokenEndpoint               string   `json:"token_endpoint"`
+	DeviceAuthorizationEndpoint string   `json:"device_authorization_endpoint"`
+	UserinfoEndpoint            string   `json:"userinfo_endpoint"`
+	RevocationEndpoint          string   `json:"revocation_endpoint"`
+	TokenAuthMethods            []string `json:"token_endpoint_auth_methods_supported"`
 }
 
 // discovery fetches and caches an issuer's metadata. A success is kept for

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 
 	"golang.org/x/oauth2"
 )
@@ -70,14 +71,34 @@ func merge(eps Endpoints, doc *discoveryDoc) Endpoints {
 // discovery has yet to provide.
 func (p *Provider) staticEndpoints() oauth2.Endpoint {
 	eps := p.configured()
+	var doc *discoveryDoc
 	if p.disc != nil {
-		if doc := p.disc.cached(); doc != nil {
+		if doc = p.disc.cached(); doc != nil {
 			eps = merge(eps, doc)
 		} else {
 			eps = withPlaceholders(eps)
 		}
 	}
-	return oauth2.Endpoint{AuthURL: eps.AuthURL, TokenURL: eps.TokenURL, DeviceAuthURL: eps.DeviceURL}
+	return oauth2.Endpoint{AuthURL: eps.AuthURL, TokenURL: eps.TokenURL, DeviceAuthURL: eps.DeviceURL,
+		AuthStyle: p.authStyle(doc)}
+}
+
+// authStyle chooses how the client authenticates at the token endpoint,
+// once, instead of x/oauth2's auto-detection (which sends every failing
+// request twice, doubling the load on an IdP that is refusing refreshes):
+// public clients and the presets' providers take the credentials in the
+// form body; otherwise what discovery advertises, else HTTP Basic, which
+// RFC 6749 section 2.3.1 obliges every server to support.
+func (p *Provider) authStyle(doc *discoveryDoc) oauth2.AuthStyle {
+	if p.cfg.ClientSecret == "" || p.cfg.Preset != "" {
+		return oauth2.AuthStyleInParams
+	}
+	if doc != nil && len(doc.TokenAuthMethods) > 0 &&
+		!slices.Contains(doc.TokenAuthMethods, "client_secret_basic") &&
+		slices.Contains(doc.TokenAuthMethods, "client_secret_post") {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
 }
 
 func withPlaceholders(eps Endpoints) Endpoints {

@@ -140,6 +140,7 @@ func (p *Provider) Resolve(ctx context.Context, redirectURL string) (*oauth2.Con
 	}
 	c := p.oauth2Config(redirectURL, oauth2.Endpoint{
 		AuthURL: eps.AuthURL, TokenURL: eps.TokenURL, DeviceAuthURL: eps.DeviceURL,
+		AuthStyle: p.OAuth2.Endpoint.AuthStyle,
 	})
 	return c, eps, nil
 }

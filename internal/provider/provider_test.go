@@ -227,3 +227,37 @@ func swap[T any](p *T, v T) func() {
 	*p = v
 	return func() { *p = old }
 }
+
+func TestAuthStyleIsFixed(t *testing.T) {
+	idp := testidp.New(t)
+	tests := []struct {
+		name, yml string
+		want      oauth2.AuthStyle
+	}{
+		{"public client", customYAML(idp.URL, ""), oauth2.AuthStyleInParams},
+		{"confidential, discovery lists basic", customYAML(idp.URL, "    client_secret: s\n"), oauth2.AuthStyleInHeader},
+		{"preset", "    preset: google\n    client_id: x\n    client_secret: y\n", oauth2.AuthStyleInParams},
+	}
+	for _, tt := range tests {
+		p, err := New(context.Background(), "p", load(t, tt.yml), "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.OAuth2.Endpoint.AuthStyle; got != tt.want {
+			t.Errorf("%s: auth style %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	post := httptest.NewServer(nil)
+	defer post.Close()
+	post.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": post.URL, "token_endpoint": post.URL + "/t",
+			"token_endpoint_auth_methods_supported": []string{"client_secret_post"}})
+	})
+	p, err := New(context.Background(), "p", load(t, customYAML(post.URL, "    client_secret: s\n")), "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.OAuth2.Endpoint.AuthStyle; got != oauth2.AuthStyleInParams {
+		t.Errorf("post-only IdP: auth style %v", got)
+	}
+}

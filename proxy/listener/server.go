@@ -61,7 +61,7 @@ type Server struct {
 func (s *Server) Listen() error {
 	ln, err := net.Listen("tcp", s.Addr)
 	if err != nil {
-		return fmt.Errorf("listen %s %s: %w", s.Name, s.Addr, err)
+		return fmt.Errorf("listen.%s: %w", s.Name, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
