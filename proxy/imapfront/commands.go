@@ -45,7 +45,7 @@ func (c *conn) dispatch(cmd *Command) next {
 	if authenticatedCommands[cmd.Name] {
 		return c.bad(cmd.Tag, "CLIENTBUG", cmd.Name+" not allowed before login")
 	}
-	return c.bad(cmd.Tag, "", "Unknown command "+truncate(cmd.Name, 32))
+	return c.bad(cmd.Tag, "", "Unknown command "+printable(truncate(cmd.Name, 32)))
 }
 
 // capabilities lists what the client may use now: STARTTLS only while it
@@ -72,7 +72,7 @@ func (c *conn) logID(args []string) {
 			fields = append(fields, zap.String("client_"+strings.ToLower(args[i]), truncate(args[i+1], 64)))
 		}
 	}
-	c.log.Info("imap client id", fields...)
+	c.log.Debug("imap client id", fields...)
 }
 
 // startTLS upgrades the connection. Anything the client sent after the
@@ -108,4 +108,14 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
+}
+
+// printable keeps client bytes echoed in a reply to printable ASCII.
+func printable(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r > '~' {
+			return '?'
+		}
+		return r
+	}, s)
 }

@@ -27,8 +27,6 @@ type conn struct {
 	tls      bool
 	deadline time.Time // end of the not-authenticated phase
 	commands int
-	// writeFailed is set once a reply could not be written.
-	writeFailed bool
 	// stopWatch stops the shutdown watcher before relaying, which has
 	// its own.
 	stopWatch func() bool
@@ -126,19 +124,14 @@ func (c *conn) answerReadError(re *readError) next {
 	if tag == "" {
 		tag = "*"
 	}
-	if c.reply(tag+" BAD "+re.text) == hangUp || !re.drop {
-		return c.nextAfterWrite()
+	if c.reply(tag+" BAD "+re.text) == hangUp {
+		return hangUp
+	}
+	if !re.drop {
+		return proceed
 	}
 	c.bye("protocol_error", "Cannot continue after that")
 	return hangUp
-}
-
-// nextAfterWrite is proceed unless a previous write failed.
-func (c *conn) nextAfterWrite() next {
-	if c.writeFailed {
-		return hangUp
-	}
-	return proceed
 }
 
 func isTimeout(err error) bool {
@@ -165,7 +158,6 @@ func (c *conn) send(lines ...string) error {
 	c.nc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	_, err := io.WriteString(c.nc, sb.String())
 	if err != nil {
-		c.writeFailed = true
 		c.log.Debug("client write failed", zap.Error(err))
 	}
 	return err

@@ -159,6 +159,8 @@ func (c *client) expectClosed() {
 	if !errors.Is(err, io.EOF) && !errors.Is(err, syscall.ECONNRESET) {
 		c.t.Fatalf("want EOF, got %q, %v", b, err)
 	}
+	// After a relay, the server waits for this side to finish too.
+	c.conn.Close()
 	c.wait()
 }
 
@@ -180,3 +182,5 @@ const greeting = "* OK [CAPABILITY IMAP4rev1 SASL-IR ID LITERAL+ AUTH=PLAIN AUTH
 
 // badCreds is the reply to a refused password.
 const badCreds = " NO [AUTHENTICATIONFAILED] Invalid user name or password"
+
+func timeNowPlus() time.Time { return time.Now().Add(ioTimeout) }
