@@ -2,7 +2,7 @@ package pop3front
 
 import (
 	"bytes"
-	"io"
+	"context"
 	"net"
 	"strings"
 	"testing"
@@ -47,18 +47,27 @@ func FuzzPreauth(f *testing.F) {
 	f.Fuzz(func(t *testing.T, input []byte) {
 		srv := newServer()
 		srv.MaxLine = 512
-		client, server := net.Pipe()
-		done := serveAsync(srv, server, newSession(srv))
-		go func() {
-			client.Write(input)
-			time.Sleep(10 * time.Millisecond)
-			client.Close()
-		}()
-		out, _ := io.ReadAll(client)
-		<-done
-		checkReplyLines(t, out)
+		conn := &scriptConn{in: bytes.NewReader(input)}
+		srv.ServeConn(context.Background(), conn, newSession(srv))
+		checkReplyLines(t, conn.out.Bytes())
 	})
 }
+
+// scriptConn is a net.Conn that reads a fixed input, then EOF, and
+// records what is written: fuzzing without goroutines or sleeps.
+type scriptConn struct {
+	in  *bytes.Reader
+	out bytes.Buffer
+}
+
+func (c *scriptConn) Read(p []byte) (int, error)       { return c.in.Read(p) }
+func (c *scriptConn) Write(p []byte) (int, error)      { return c.out.Write(p) }
+func (c *scriptConn) Close() error                     { return nil }
+func (c *scriptConn) LocalAddr() net.Addr              { return &net.TCPAddr{} }
+func (c *scriptConn) RemoteAddr() net.Addr             { return &net.TCPAddr{} }
+func (c *scriptConn) SetDeadline(time.Time) error      { return nil }
+func (c *scriptConn) SetReadDeadline(time.Time) error  { return nil }
+func (c *scriptConn) SetWriteDeadline(time.Time) error { return nil }
 
 // checkReplyLines verifies every line the server wrote ends in CRLF and
 // none is empty.

@@ -39,6 +39,10 @@ func (c *session) login(user, password string) bool {
 	return false
 }
 
+// errNoAuthenticator reports a Server wired without Auth; the client
+// gets a temporary internal error rather than a crash.
+var errNoAuthenticator = errors.New("pop3front: no Authenticator configured")
+
 // upstreamConn is a logged-in upstream connection.
 type upstreamConn struct {
 	conn net.Conn
@@ -52,6 +56,9 @@ type upstreamConn struct {
 func (c *session) attempt(user, password string) (*login.Grant, *upstreamConn, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, orDuration(c.srv.UpstreamTimeout, DefaultUpstreamTimeout))
 	defer cancel()
+	if c.srv.Auth == nil {
+		return nil, nil, errNoAuthenticator
+	}
 	req := login.Request{Protocol: login.POP3, Username: user, Password: password, Remote: c.ps.Remote}
 	var g *login.Grant
 	var up *upstreamConn

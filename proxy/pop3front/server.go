@@ -31,6 +31,11 @@ const (
 	DefaultUpstreamTimeout = time.Minute
 )
 
+// writeTimeout bounds each reply to a client that stopped reading. Reads
+// are bounded by the login deadline instead, so a slow login attempt
+// cannot leave too little time to send its answer.
+const writeTimeout = 30 * time.Second
+
 // Server is the POP3 front end. It implements proxy.Handler; one Server
 // serves any number of connections concurrently and is not modified by
 // them.
@@ -114,7 +119,7 @@ func (srv *Server) newSession(ctx context.Context, conn net.Conn, s *proxy.Sessi
 	}
 	c.setReader(conn)
 	c.deadline = time.Now().Add(orDuration(srv.LoginTimeout, DefaultLoginTimeout))
-	conn.SetDeadline(c.deadline)
+	conn.SetReadDeadline(c.deadline)
 	return c
 }
 

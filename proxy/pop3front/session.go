@@ -110,7 +110,6 @@ func (c *session) readFailed(err error) bool {
 		c.end(resultShutdown)
 	case errors.As(err, &ne) && ne.Timeout():
 		c.end(resultTimeout)
-		c.conn.SetWriteDeadline(time.Now().Add(time.Second))
 		c.reply(replyTimeout)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		c.end(resultQuit)
@@ -130,6 +129,7 @@ func (c *session) end(result string) {
 
 // reply writes one complete response (CRLF included) and reports success.
 func (c *session) reply(r string) bool {
+	c.conn.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if _, err := io.WriteString(c.conn, r); err != nil {
 		c.end(resultProtocolError)
 		c.log.Debug("write failed", zap.Error(err))

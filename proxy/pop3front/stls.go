@@ -49,7 +49,11 @@ func (c *session) handshake() bool {
 	ctx, cancel := context.WithDeadline(c.ctx, c.deadline)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
-		c.end(resultProtocolError)
+		result := resultProtocolError
+		if ctx.Err() != nil && c.ctx.Err() == nil {
+			result = resultTimeout
+		}
+		c.end(result)
 		c.log.Info("tls handshake failed", zap.Error(err))
 		return false
 	}
