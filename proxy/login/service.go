@@ -39,10 +39,9 @@ type ServiceConfig struct {
 	Store tokenstore.Store
 	// Broker returns access tokens.
 	Broker Tokens
-	// ConsentURL returns the consent link for an account; nil when there is
-	// no consent page, in which case users are told to ask for
-	// `oauthbridge authorize ACCOUNT`.
-	ConsentURL func(account string) string
+	// Consent opens consent tickets; nil when there is no consent page, in
+	// which case users are told to ask for `oauthbridge authorize ACCOUNT`.
+	Consent ConsentStarter
 	// VerifierTTL bounds how long a verified password is remembered
 	// (default 10 minutes), and so how long an old password keeps working
 	// on another replica after the user re-authorised with a new one.
@@ -51,6 +50,15 @@ type ServiceConfig struct {
 	Throttle ThrottleConfig
 	// Log receives one line per login attempt; nil discards.
 	Log *zap.Logger
+}
+
+// ConsentStarter opens a consent ticket for an account that has no usable
+// grant and returns the link the user must open. The password is the one
+// the user just typed: if consent succeeds it becomes the account's local
+// password, so the implementation may keep a key derived from it (never
+// the password itself) in the ticket.
+type ConsentStarter interface {
+	StartConsent(ctx context.Context, account, provider, password string) (url string, err error)
 }
 
 // Service is the login path: it implements Authenticator for every front
@@ -133,7 +141,7 @@ func (s *Service) check(ctx context.Context, req Request) (*Grant, error) {
 		return nil, ErrBadCredentials
 	}
 	route := s.cfg.Routes[rule.Provider]
-	key, err := s.unlock(ctx, account, req.Password)
+	key, err := s.unlock(ctx, account, rule.Provider, req.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -143,7 +151,7 @@ func (s *Service) check(ctx context.Context, req Request) (*Grant, error) {
 	}
 	tok, err := s.cfg.Broker.AccessToken(ctx, account, key)
 	if err != nil {
-		return nil, s.brokerError(account, err)
+		return nil, s.brokerError(ctx, account, rule.Provider, req.Password, err)
 	}
 	user := tok.UpstreamUser
 	if user == "" {
@@ -160,18 +168,18 @@ func (s *Service) check(ctx context.Context, req Request) (*Grant, error) {
 }
 
 // unlock returns the account's sealing key if password is right.
-func (s *Service) unlock(ctx context.Context, account, password string) ([]byte, error) {
+func (s *Service) unlock(ctx context.Context, account, provider, password string) ([]byte, error) {
 	if key, ok := s.verifier.lookup(account, password); ok {
 		return key, nil
 	}
 	rec, err := s.cfg.Store.Get(ctx, account)
 	switch {
 	case errors.Is(err, tokenstore.ErrNotFound):
-		return nil, s.consent(account, "")
+		return nil, s.consent(ctx, account, provider, password, "")
 	case err != nil:
 		return nil, fmt.Errorf("read %s: %w: %v", account, ErrTemporary, err)
 	case rec.Status != tokenstore.StatusOK:
-		return nil, s.consent(account, rec.StatusReason)
+		return nil, s.consent(ctx, account, provider, password, rec.StatusReason)
 	}
 	key := tokenstore.DeriveKey([]byte(password), rec.KDF)
 	if _, err := tokenstore.Open(key, account, rec.Sealed); err != nil {
@@ -187,13 +195,13 @@ func (s *Service) burnDecoy(password string) {
 	tokenstore.DeriveKey([]byte(password), s.decoy)
 }
 
-func (s *Service) brokerError(account string, err error) error {
+func (s *Service) brokerError(ctx context.Context, account, provider, password string, err error) error {
 	switch {
 	case errors.Is(err, tokenstore.ErrNotFound):
-		return s.consent(account, "")
+		return s.consent(ctx, account, provider, password, "")
 	case errors.Is(err, broker.ErrNeedsConsent):
 		s.verifier.forget(account)
-		return s.consent(account, "the provider no longer accepts the stored authorisation")
+		return s.consent(ctx, account, provider, password, "the provider no longer accepts the stored authorisation")
 	case errors.Is(err, tokenstore.ErrWrongKey):
 		s.verifier.forget(account)
 		return ErrBadCredentials
@@ -203,18 +211,22 @@ func (s *Service) brokerError(account string, err error) error {
 }
 
 // consent builds the error that sends the user to authorise.
-func (s *Service) consent(account, reason string) error {
+func (s *Service) consent(ctx context.Context, account, provider, password, reason string) error {
 	msg := "Authorisation needed for " + account
 	if reason != "" {
 		msg += " (" + reason + ")"
 	}
 	e := &ConsentError{Account: account}
-	if s.cfg.ConsentURL != nil {
-		e.URL = s.cfg.ConsentURL(account)
-		e.Message = msg + ": open " + e.URL + " in a browser, sign in, then log in again."
-	} else {
-		e.Message = msg + ": ask your administrator to run `oauthbridge authorize " + account + "`, then log in again."
+	if s.cfg.Consent != nil {
+		url, err := s.cfg.Consent.StartConsent(ctx, account, provider, password)
+		if err != nil {
+			return fmt.Errorf("start consent for %s: %w: %v", account, ErrTemporary, err)
+		}
+		e.URL = url
+		e.Message = msg + ": open " + url + " in a browser, sign in, then log in again."
+		return e
 	}
+	e.Message = msg + ": ask your administrator to run `oauthbridge authorize " + account + "`, then log in again."
 	return e
 }
 

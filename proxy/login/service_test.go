@@ -39,7 +39,15 @@ type env struct {
 	path  string
 }
 
-func newEnv(t *testing.T, consentURL func(string) string) *env {
+// linkConsent hands out a fixed-shape link and records what it was given.
+type linkConsent struct{ account, provider, password string }
+
+func (c *linkConsent) StartConsent(_ context.Context, account, provider, password string) (string, error) {
+	c.account, c.provider, c.password = account, provider, password
+	return "http://127.0.0.1:8025/consent/TICKET", nil
+}
+
+func newEnv(t *testing.T, consent login.ConsentStarter) *env {
 	t.Helper()
 	idp := testidp.New(t)
 	path := filepath.Join(t.TempDir(), "tokens.json")
@@ -61,10 +69,10 @@ func newEnv(t *testing.T, consentURL func(string) string) *env {
 		},
 		Routes: map[string]*login.Route{"lab": {Provider: "lab", Mechanism: "XOAUTH2",
 			Endpoints: map[login.Protocol]upstream.Endpoint{login.IMAP: {Addr: "127.0.0.1:1", TLS: upstream.Implicit}}}},
-		Store:      st,
-		Broker:     br,
-		ConsentURL: consentURL,
-		Log:        log,
+		Store:   st,
+		Broker:  br,
+		Consent: consent,
+		Log:     log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -151,10 +159,14 @@ func TestNoRecordAsksForConsent(t *testing.T) {
 	if !strings.Contains(ce.Message, "oauthbridge authorize new@example.test") {
 		t.Fatalf("message does not say what to do: %q", ce.Message)
 	}
-	e2 := newEnv(t, func(a string) string { return "http://127.0.0.1:8025/consent/" + a })
-	_, err = e2.svc.Authenticate(context.Background(), req("new@example.test", "pw"))
+	lc := &linkConsent{}
+	e2 := newEnv(t, lc)
+	_, err = e2.svc.Authenticate(context.Background(), req("New@example.test", "pw"))
 	if !errors.As(err, &ce) || ce.URL == "" || !strings.Contains(ce.Message, ce.URL) {
 		t.Fatalf("consent link missing: %v", err)
+	}
+	if lc.account != "new@example.test" || lc.provider != "lab" || lc.password != "pw" {
+		t.Fatalf("consent started with %+v", lc)
 	}
 }
 
