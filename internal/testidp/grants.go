@@ -21,10 +21,12 @@ func (idp *IdP) mintLocked(email, clientID string, withRefresh bool) *oauth2.Tok
 	expiry := time.Now().Add(idp.accessTTL)
 	idp.access[at] = &accessGrant{email: email, expiry: expiry}
 	tok := &oauth2.Token{AccessToken: at, TokenType: "Bearer", Expiry: expiry}
+	idp.issued = append(idp.issued, at)
 	if withRefresh {
 		rt := "rt-" + randomString(16)
 		idp.refresh[rt] = &refreshGrant{email: email, clientID: clientID}
 		idp.latest[email] = rt
+		idp.issued = append(idp.issued, rt)
 		tok.RefreshToken = rt
 	}
 	return tok

@@ -47,6 +47,7 @@ type IdP struct {
 	latest      map[string]string // email -> newest refresh token
 	codes       map[string]*authCode
 	devices     map[string]*deviceGrant // by device_code
+	issued      []string                // every token ever minted, for leak checks
 	tokenReqs   int
 	refreshReqs int
 }
@@ -226,6 +227,15 @@ func (idp *IdP) RefreshRequests() int {
 	idp.mu.Lock()
 	defer idp.mu.Unlock()
 	return idp.refreshReqs
+}
+
+// Secrets returns every access and refresh token the IdP ever issued,
+// rotated-out and revoked ones included, and the client secret: a test can
+// assert that none of them shows up in logs or error texts.
+func (idp *IdP) Secrets() []string {
+	idp.mu.Lock()
+	defer idp.mu.Unlock()
+	return append([]string{idp.ClientSecret}, idp.issued...)
 }
 
 func randomString(n int) string {

@@ -51,6 +51,12 @@ func TestRefreshRotates(t *testing.T) {
 	if got := idp.RefreshRequests(); got != 2 {
 		t.Fatalf("RefreshRequests = %d, want 2", got)
 	}
+	secrets := strings.Join(idp.Secrets(), " ")
+	for _, s := range []string{first.RefreshToken, first.AccessToken, tok.RefreshToken, tok.AccessToken, idp.ClientSecret} {
+		if !strings.Contains(secrets, s) {
+			t.Fatal("Secrets misses an issued token")
+		}
+	}
 }
 
 func TestRefreshPolicies(t *testing.T) {
