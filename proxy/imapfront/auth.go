@@ -68,13 +68,21 @@ func (c *conn) connect(user, password string) (*login.Grant, *UpstreamConn, erro
 func (c *conn) authenticate(user, password string) (*login.Grant, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, orDuration(c.srv.AuthTimeout, DefaultAuthTimeout))
 	defer cancel()
-	return c.srv.Auth.Authenticate(ctx, login.Request{
+	g, err := c.srv.Auth.Authenticate(ctx, login.Request{
 		Protocol: login.IMAP,
 		Username: user,
 		Password: password,
 		Remote:   c.s.Remote,
 	})
+	if err == nil && g == nil {
+		err = errNoGrant
+	}
+	return g, err
 }
+
+// errNoGrant stands for an authenticator that returned neither a grant
+// nor an error; the client gets the internal-error reply.
+var errNoGrant = errors.New("authenticator returned no grant")
 
 func (c *conn) upstreamLogin(g *login.Grant) (*UpstreamConn, error) {
 	ctx, cancel := context.WithTimeout(c.ctx, orDuration(c.srv.UpstreamTimeout, DefaultUpstreamTimeout))

@@ -3,12 +3,14 @@ package imapfront
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/oauthbridge/oauthbridge/proxy"
+	"github.com/oauthbridge/oauthbridge/proxy/imapfront/imaptest"
 )
 
 // Real client lines, literals inlined as Parse receives them.
@@ -90,8 +92,13 @@ func FuzzPreauth(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
+	cert, _, err := imaptest.SelfSigned("127.0.0.1")
+	if err != nil {
+		f.Fatal(err)
+	}
+	tlsConfig := &tls.Config{Certificates: []tls.Certificate{cert}}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		srv := &Server{Auth: &fakeAuth{}, MaxLine: 256, MaxLiteral: 256}
+		srv := &Server{Auth: &fakeAuth{}, TLSConfig: tlsConfig, MaxLine: 256, MaxLiteral: 256}
 		conn := &scriptConn{Reader: bytes.NewReader(in)}
 		srv.ServeConn(context.Background(), conn, &proxy.Session{Started: time.Now()})
 		checkResponses(t, conn.out.Bytes())

@@ -28,6 +28,7 @@ func TestLoginErrorMapping(t *testing.T) {
 		{fmt.Errorf("refresh: %w", login.ErrTemporary), "NO [UNAVAILABLE] Temporary failure at the identity provider, try again later", "temporary"},
 		{login.ErrNoProtocol, "NO [UNAVAILABLE] No IMAP server is configured for this account", "no_upstream"},
 		{errors.New("disk on fire"), "NO [UNAVAILABLE] Internal error, try again later", "internal_error"},
+		{nil, "NO [UNAVAILABLE] Internal error, try again later", "internal_error"}, // neither grant nor error
 	} {
 		t.Run(tc.result, func(t *testing.T) {
 			c := dialFront(t, &Server{Auth: failWith(tc.err)}, nil)

@@ -19,6 +19,7 @@ import (
 // UpstreamConn is an upstream IMAP connection in the authenticated state,
 // ready to be relayed.
 type UpstreamConn struct {
+	// Conn is the connection, TLS unless the endpoint is plain.
 	Conn net.Conn
 	// Reader holds bytes the server sent after its tagged OK; read the
 	// connection through it.
@@ -42,6 +43,7 @@ type UpstreamError struct {
 	Scope string
 }
 
+// Error says which server failed how, with the server's words.
 func (e *UpstreamError) Error() string {
 	return "imap upstream " + e.Addr + ": " + e.Err.Error() + e.detail()
 }
