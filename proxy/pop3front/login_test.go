@@ -123,6 +123,8 @@ func TestUpstreamFailureMapping(t *testing.T) {
 	tlsCfg, _ := selfSigned(t)
 	untrusted := startPOP3(t, func(s *pop3test.Server) { s.TLSConfig, s.Implicit = tlsCfg, true })
 	refusesStyle := startPOP3(t, func(s *pop3test.Server) { s.Style = pop3test.StyleContinuation })
+	throttles, _ := scriptedPeer(t, []peerStep{{"", "+OK\r\n"}, {"CAPA", capaXO}, {"AUTH XOAUTH2 " + xo(goodToken),
+		"-ERR [SYS/TEMP] Request is throttled. Suggested Backoff Time: 2000 milliseconds\r\n"}})
 	cases := []struct {
 		name, reply, result string
 		auth                *fakeAuth
@@ -135,6 +137,9 @@ func TestUpstreamFailureMapping(t *testing.T) {
 		{"odd reply", "-ERR [SYS/TEMP] The mail server refused the login; tell the administrator " +
 			"(mail server said: Send AUTH without an initial response)\r\n",
 			"upstream_refused", &fakeAuth{upstream: plainEndpoint(refusesStyle.Addr())}, IRInitialResponse},
+		{"throttled", "-ERR [SYS/TEMP] The mail server is temporarily unavailable; try again later " +
+			"(mail server said: Request is throttled. Suggested Backoff Time: 2000 milliseconds)\r\n",
+			"upstream_unreachable", &fakeAuth{upstream: plainEndpoint(throttles)}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 // the last login went.
 const (
 	resultQuit          = "quit"
+	resultClosed        = "closed" // the client went away without QUIT
 	resultProtocolError = "protocol_error"
 	resultTimeout       = "timeout"
 	resultTooMany       = "too_many_commands"
@@ -112,7 +113,7 @@ func (c *session) readFailed(err error) bool {
 		c.end(resultTimeout)
 		c.reply(replyTimeout)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		c.end(resultQuit)
+		c.end(resultClosed)
 	default:
 		c.end(resultProtocolError)
 		c.log.Debug("read failed", zap.Error(err))
