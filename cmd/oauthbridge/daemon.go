@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/oauthbridge/oauthbridge/internal/config"
+	"github.com/oauthbridge/oauthbridge/proxy/listener"
+)
+
+// daemon is a running proxy: its listeners, HTTP server and the resources
+// they share.
+type daemon struct {
+	listeners   []*listener.Server
+	http        *httpServer
+	closers     []io.Closer
+	certCreated bool
+	wg          sync.WaitGroup
+	log         *zap.Logger
+}
+
+// startDaemon builds everything from cfg and starts listening. On error,
+// whatever was started is stopped again.
+func startDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger) (*daemon, error) {
+	d := &daemon{log: log}
+	if err := d.start(ctx, cfg); err != nil {
+		d.closeResources()
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
+	log := d.log
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return fmt.Errorf("state_dir: %w", err)
+	}
+	tlsCfg, err := d.serverTLS(cfg)
+	if err != nil {
+		return err
+	}
+	auth, closer, err := buildAuth(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	d.closers = append(d.closers, closer)
+	d.listeners = buildListeners(cfg, auth, tlsCfg, log)
+	if cfg.Listen.HTTP != "" {
+		d.http = newHTTPServer(cfg.Listen.HTTP, log)
+	}
+	if err := d.listen(); err != nil {
+		return err
+	}
+	d.serveAll()
+	return nil
+}
+
+// serverTLS loads or creates the proxy's certificate.
+func (d *daemon) serverTLS(cfg *config.Config) (*tls.Config, error) {
+	cert, created, err := listener.Certificate(cfg.TLS.Cert, cfg.TLS.Key, cfg.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("tls: %w", err)
+	}
+	d.certCreated = created
+	if created {
+		d.log.Info("created a self-signed certificate", zap.String("dir", cfg.StateDir))
+	}
+	return listener.ServerTLSConfig(cert), nil
+}
+
+// listen binds every listener, so that a port in use stops the start with
+// a message naming the listener.
+func (d *daemon) listen() error {
+	for _, l := range d.listeners {
+		if err := l.Listen(); err != nil {
+			return err
+		}
+	}
+	if d.http != nil {
+		if err := d.http.listen(); err != nil {
+			return fmt.Errorf("listen.http: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *daemon) serveAll() {
+	for _, l := range d.listeners {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			if err := l.Serve(); err != nil {
+				d.log.Error("listener stopped", zap.String("listener", l.Name), zap.Error(err))
+			}
+		}()
+	}
+	if d.http != nil {
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			if err := d.http.serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				d.log.Error("http listener stopped", zap.Error(err))
+			}
+		}()
+	}
+}
+
+// addrs returns the bound address of every listener by name.
+func (d *daemon) addrs() map[string]string {
+	m := map[string]string{}
+	for _, l := range d.listeners {
+		if a := l.BoundAddr(); a != nil {
+			m[l.Name] = a.String()
+		}
+	}
+	if d.http != nil && d.http.addr() != "" {
+		m["http"] = d.http.addr()
+	}
+	return m
+}
+
+// shutdown stops accepting everywhere at once, then waits for sessions
+// until ctx ends.
+func (d *daemon) shutdown(ctx context.Context) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, len(d.listeners)+1)
+	for _, l := range d.listeners {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- l.Shutdown(ctx) }()
+	}
+	if d.http != nil {
+		errs <- d.http.shutdown(ctx)
+	}
+	wg.Wait()
+	d.wg.Wait()
+	close(errs)
+	d.closeResources()
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
+}
+
+func (d *daemon) closeResources() {
+	for _, l := range d.listeners {
+		l.Shutdown(context.Background()) // no-op unless it was listening
+	}
+	if d.http != nil {
+		d.http.close()
+	}
+	for _, c := range d.closers {
+		if c != nil {
+			c.Close()
+		}
+	}
+	d.closers = nil
+}

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// httpServer serves the small HTTP side of the proxy: a health check, and
+// the OAuth redirect target that the authorize command's paste-back flow
+// points browsers at. (The consent pages will live here too.)
+type httpServer struct {
+	srv *http.Server
+	mu  sync.Mutex
+	ln  net.Listener
+}
+
+func newHTTPServer(addr string, log *zap.Logger) *httpServer {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("GET /oauth/callback", callbackPage)
+	return &httpServer{srv: &http.Server{
+		Addr:              addr,
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          zap.NewStdLog(log.With(zap.String("listener", "http"))),
+	}}
+}
+
+// callbackPage tells a user who finished consent in the browser what to
+// do with the address they landed on. It neither shows nor logs the code:
+// the authorize command in the terminal exchanges it.
+func callbackPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	msg := "Copy the whole address of this page from your browser's address bar and paste it into the terminal where <code>oauthbridge authorize</code> is waiting."
+	if e := r.URL.Query().Get("error"); e != "" {
+		msg = "The provider reported: " + html.EscapeString(e) + ". Paste this page's address into the terminal anyway, so oauthbridge can tell you more."
+	}
+	fmt.Fprintf(w, "<!doctype html><title>oauthbridge</title><h1>Almost done</h1><p>%s</p>\n", msg)
+}
+
+func (h *httpServer) listen() error {
+	ln, err := net.Listen("tcp", h.srv.Addr)
+	if err != nil {
+		return err
+	}
+	h.mu.Lock()
+	h.ln = ln
+	h.mu.Unlock()
+	return nil
+}
+
+func (h *httpServer) serve() error { return h.srv.Serve(h.ln) }
+
+func (h *httpServer) addr() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ln == nil {
+		return ""
+	}
+	return h.ln.Addr().String()
+}
+
+func (h *httpServer) shutdown(ctx context.Context) error {
+	err := h.srv.Shutdown(ctx)
+	if err != nil {
+		h.srv.Close()
+	}
+	return err
+}
+
+// close releases the listener even if serve never ran.
+func (h *httpServer) close() {
+	h.srv.Close()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ln != nil {
+		h.ln.Close()
+	}
+}

@@ -1,0 +1,100 @@
+// Command oauthbridge lets mail clients that only know a user name and a
+// password keep working with mail providers that only accept OAuth 2.0.
+//
+// This package is wiring only: a table of subcommands and their flags,
+// calling into the packages that do the work. The logic lives in
+// runContext so that tests can run every subcommand in-process.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// command is one subcommand.
+type command struct {
+	name    string
+	args    string
+	summary string
+	run     func(ctx context.Context, env *env, args []string) int
+}
+
+// commands is the table of subcommands, in the order help lists them.
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "[--config FILE] [--log-level L] [--log-format console|json]", "run the proxy", runServe},
+		{"authorize", "ACCOUNT [--config FILE] [--password-stdin] [--flow device|paste]", "obtain and store a token for ACCOUNT from the terminal", runAuthorize},
+		{"version", "", "print the version", runVersion},
+		{"help", "", "show this help", runHelp},
+	}
+}
+
+// env is what a subcommand may touch of the outside world; tests give it
+// buffers instead of the terminal.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// ready, when set, is told the bound listener addresses once serve
+	// accepts connections (tests use port 0).
+	ready func(addrs map[string]string)
+	// readPassword reads a password without echo; nil: from the terminal.
+	readPassword func(prompt string) ([]byte, error)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal, a second one kills at once instead of
+	// waiting for the graceful stop.
+	context.AfterFunc(ctx, stop)
+	os.Exit(run(ctx, os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}
+
+// run dispatches to a subcommand and returns the process exit code:
+// 0 success, 1 failure, 2 usage error.
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return 2
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	switch args[0] {
+	case "-h", "--help", "-help":
+		usage(e.stdout)
+		return 0
+	case "-version", "--version":
+		return runVersion(ctx, e, nil)
+	}
+	fmt.Fprintf(e.stderr, "oauthbridge: unknown command %q\n\n", args[0])
+	usage(e.stderr)
+	return 2
+}
+
+func runHelp(_ context.Context, e *env, _ []string) int {
+	usage(e.stdout)
+	return 0
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: oauthbridge COMMAND [ARGS]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		if c.args != "" {
+			fmt.Fprintf(w, "  %-10s   oauthbridge %s %s\n", "", c.name, c.args)
+		}
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Without --config, serve and authorize read ./oauthbridge.yaml, then the")
+	fmt.Fprintln(w, "per-user configuration file; serve starts on built-in defaults if neither exists.")
+}
