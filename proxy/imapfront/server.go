@@ -41,7 +41,8 @@ type Server struct {
 	// STARTTLS is not offered.
 	Implicit bool
 	// RequireTLS refuses LOGIN and AUTHENTICATE on a connection that is not
-	// encrypted (LOGINDISABLED, NO [PRIVACYREQUIRED]).
+	// encrypted (LOGINDISABLED, NO [PRIVACYREQUIRED]). With neither
+	// TLSConfig nor Implicit set, nobody can log in.
 	RequireTLS bool
 	// Hostname, when set, opens the greeting text.
 	Hostname string
