@@ -41,15 +41,23 @@ func (b *Bridge) Authorize(ctx context.Context, u User, flow string) (string, er
 	if err := cmd.Start(); err != nil {
 		return "", fmt.Errorf("authorize: %w", err)
 	}
-	fmt.Fprintln(stdin, u.LocalPassword)
+	// The command asks for the local password after consent, so in the
+	// paste flow the pasted address comes first on stdin; the device flow
+	// reads nothing else, and the password can wait in the pipe.
 	if flow != "paste" {
+		fmt.Fprintln(stdin, u.LocalPassword)
 		stdin.Close()
 	}
 	var out strings.Builder
 	var mu sync.Mutex
 	browsed := make(chan error, 1)
 	go func() {
-		browsed <- b.playUser(ctx, u, flow, pr, stdin, &out, &mu)
+		err := b.playUser(ctx, u, flow, pr, stdin, &out, &mu)
+		if err != nil {
+			// The user gave up: do not let the command poll until its timeout.
+			cancel()
+		}
+		browsed <- err
 	}()
 	werr := cmd.Wait()
 	pw.Close()
@@ -90,6 +98,9 @@ func (b *Bridge) playUser(ctx context.Context, u User, flow string, r io.Reader,
 		} else if flow == "paste" && verify != "" {
 			acted = true
 			err = pasteBack(ctx, u, verify, stdin)
+			if err != nil {
+				stdin.Close()
+			}
 		}
 	}
 	if !acted {
@@ -126,5 +137,6 @@ func pasteBack(ctx context.Context, u User, authURL string, stdin io.WriteCloser
 		return fmt.Errorf("paste-back: never redirected back with a code (pages %v)", br.Pages)
 	}
 	fmt.Fprintln(stdin, br.Stopped.String())
+	fmt.Fprintln(stdin, u.LocalPassword)
 	return stdin.Close()
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"time"
 )
 
@@ -78,13 +77,11 @@ type BridgeAccount struct{ Match, Provider string }
 // knows as the redirect URI's host) and writes the configuration.
 func NewBridge(bin, dir, httpAddr string, dex *Dex, cert Leaf, providers map[string]BridgeProvider, accounts []BridgeAccount) (*Bridge, error) {
 	b := &Bridge{Bin: bin, Dir: dir, ConfigPath: filepath.Join(dir, "oauthbridge.yaml"), HTTP: httpAddr}
-	for _, p := range []*string{&b.IMAP, &b.IMAPS, &b.POP3, &b.POP3S, &b.SMTP, &b.SMTPS} {
-		port, err := FreePort()
-		if err != nil {
-			return nil, err
-		}
-		*p = "127.0.0.1:" + strconv.Itoa(port)
+	addrs, err := FreeAddrs(6)
+	if err != nil {
+		return nil, err
 	}
+	b.IMAP, b.IMAPS, b.POP3, b.POP3S, b.SMTP, b.SMTPS = addrs[0], addrs[1], addrs[2], addrs[3], addrs[4], addrs[5]
 	provs := map[string]any{}
 	for name, p := range providers {
 		provs[name] = map[string]any{

@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -125,7 +126,16 @@ func (w *World) providers() map[string]BridgeProvider {
 	return map[string]BridgeProvider{"lab": lab, "flaky": flaky, "badca": badca}
 }
 
-// consent makes sure u has authorized the proxy (device flow), once.
+// consentFlow is the flow consent uses: the device flow unless
+// OAUTHBRIDGE_IT_FLOW says otherwise (paste), for narrowing down failures.
+func consentFlow() string {
+	if f := os.Getenv("OAUTHBRIDGE_IT_FLOW"); f != "" {
+		return f
+	}
+	return "device"
+}
+
+// consent makes sure u has authorized the proxy, once.
 func (w *World) consent(t *testing.T, u User) {
 	t.Helper()
 	w.mu.Lock()
@@ -134,14 +144,20 @@ func (w *World) consent(t *testing.T, u User) {
 	if done {
 		return
 	}
-	out, err := w.Bridge.Authorize(testCtx(t, 2*time.Minute), u, "device")
-	if err != nil {
-		t.Fatalf("authorize %s: %v\n--- oauthbridge log ---\n%s", u.Email, err, w.Bridge.LogTail(3000))
-	}
-	t.Logf("authorize %s:\n%s", u.Email, out)
+	w.authorize(t, u, consentFlow())
 	w.mu.Lock()
 	w.authorized[u.Email] = true
 	w.mu.Unlock()
+}
+
+// authorize runs the authorize command for u with the given flow.
+func (w *World) authorize(t *testing.T, u User, flow string) {
+	t.Helper()
+	out, err := w.Bridge.Authorize(testCtx(t, 2*time.Minute), u, flow)
+	if err != nil {
+		t.Fatalf("authorize %s: %v\n--- oauthbridge log ---\n%s", u.Email, err, w.Bridge.LogTail(3000))
+	}
+	t.Logf("authorize %s --flow %s:\n%s", u.Email, flow, out)
 }
 
 // forget records that u's grant is gone, so the next consent runs again.

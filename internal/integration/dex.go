@@ -33,13 +33,15 @@ type User struct {
 
 // Users are the suite's accounts; scenarios that run in parallel each take
 // their own, so a refresh or revocation of one never disturbs another.
-var Users = map[string]User{}
+var Users = makeUsers()
 
-func init() {
+func makeUsers() map[string]User {
+	users := map[string]User{}
 	for _, n := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"} {
-		Users[n] = User{Email: n + "@example.test", Password: n + "-dex-Pa55", LocalPassword: n + "-local pa55",
+		users[n] = User{Email: n + "@example.test", Password: n + "-dex-Pa55", LocalPassword: n + "-local pa55",
 			ID: "uid-" + n}
 	}
+	return users
 }
 
 // Dex is a running Dex server with its issuer at the root of its address.
@@ -58,7 +60,8 @@ type Dex struct {
 
 // DexConfig says what to put into Dex's configuration.
 type DexConfig struct {
-	Port         int
+	// Addr is 127.0.0.1:PORT to listen on.
+	Addr         string
 	RedirectURIs []string
 	Users        []User
 }
@@ -66,7 +69,7 @@ type DexConfig struct {
 // StartDex writes Dex's configuration into dir and starts it.
 func StartDex(ctx context.Context, bin, dir string, cfg DexConfig) (*Dex, error) {
 	d := &Dex{
-		Bin: bin, Dir: dir, URL: fmt.Sprintf("http://127.0.0.1:%d", cfg.Port),
+		Bin: bin, Dir: dir, URL: "http://" + cfg.Addr,
 		ClientID: "oauthbridge", ClientSecret: "bridge-client-secret-0123456789",
 		PublicClientID: "oauthbridge-public",
 		http:           &http.Client{Timeout: 10 * time.Second},

@@ -43,13 +43,11 @@ type DovecotConfig struct {
 // does not start the server: seed the Maildirs first, then Start.
 func NewDovecot(dir string, cfg DovecotConfig) (*Dovecot, error) {
 	d := &Dovecot{Dir: dir, MailRoot: filepath.Join(dir, "mail"), conf: filepath.Join(dir, "dovecot.conf")}
-	for _, p := range []*string{&d.IMAP, &d.IMAPS, &d.POP3, &d.POP3S, &d.Submission, &d.Submissions} {
-		port, err := FreePort()
-		if err != nil {
-			return nil, err
-		}
-		*p = "127.0.0.1:" + strconv.Itoa(port)
+	addrs, err := FreeAddrs(6)
+	if err != nil {
+		return nil, err
 	}
+	d.IMAP, d.IMAPS, d.POP3, d.POP3S, d.Submission, d.Submissions = addrs[0], addrs[1], addrs[2], addrs[3], addrs[4], addrs[5]
 	if err := d.pickOwner(); err != nil {
 		return nil, err
 	}

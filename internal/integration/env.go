@@ -116,21 +116,17 @@ func (e *Env) startIdP(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	dexPort, err := FreePort()
+	addrs, err := FreeAddrs(2)
 	if err != nil {
 		return err
 	}
-	httpPort, err := FreePort()
-	if err != nil {
-		return err
-	}
-	e.BridgeHTTP = fmt.Sprintf("127.0.0.1:%d", httpPort)
+	e.BridgeHTTP = addrs[1]
 	var users []User
 	for _, u := range Users {
 		users = append(users, u)
 	}
-	e.Dex, err = StartDex(ctx, e.DexBin, dir, DexConfig{Port: dexPort, Users: users,
-		RedirectURIs: []string{"http://" + e.BridgeHTTP + "/oauth/callback", "http://127.0.0.1/", "/device/callback"}})
+	e.Dex, err = StartDex(ctx, e.DexBin, dir, DexConfig{Addr: addrs[0], Users: users,
+		RedirectURIs: []string{"http://" + e.BridgeHTTP + "/oauth/callback", "http://127.0.0.1", "http://127.0.0.1/", "/device/callback"}})
 	if err != nil {
 		return err
 	}

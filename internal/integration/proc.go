@@ -99,16 +99,21 @@ func tailFile(path string, n int) string {
 	return string(b)
 }
 
-// FreePort returns a currently unused TCP port on 127.0.0.1. Another
-// process may take it before the caller binds it; on loopback in a test
-// run that race is rare enough to accept.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
+// FreeAddrs returns n distinct currently unused 127.0.0.1:port addresses.
+// All n are held open until all are chosen, so the kernel cannot hand out
+// one port twice. Another process may still take one before the caller's
+// server binds it; on loopback in a test run that is rare enough to accept.
+func FreeAddrs(n int) ([]string, error) {
+	var out []string
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("free port: %w", err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().String())
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return out, nil
 }
 
 // WaitTCP waits until addr accepts a connection, the child exits, or ctx ends.
