@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthbridge/oauthbridge/internal/config"
 	"github.com/oauthbridge/oauthbridge/internal/testidp"
@@ -66,15 +69,7 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Errorf("listener %s not up: %v", name, a)
 		}
 	}
-	c, err := net.Dial("tcp", a["imap"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	greeting, _ := bufio.NewReader(c).ReadString('\n')
-	c.Close()
-	if !strings.HasPrefix(greeting, "* OK") {
-		t.Errorf("imap greeting %q", greeting)
-	}
+	checkGreetings(t, dir, a)
 	r.cancel()
 	if code := r.wait(t); code != 0 {
 		t.Fatalf("serve exit %d:\n%s", code, r.stderr.String())
@@ -164,5 +159,37 @@ func TestFirstRun(t *testing.T) {
 	// Found on the next start, so "edit and restart" works.
 	if _, path, err := loadConfig(""); err != nil || path != starter {
 		t.Fatalf("restart finds %q, %v", path, err)
+	}
+}
+
+// checkGreetings connects to every mail listener the way a client would
+// (TLS from the first byte on the implicit ports, trusting the generated
+// certificate) and checks the protocol's greeting.
+func checkGreetings(t *testing.T, dir string, a map[string]string) {
+	t.Helper()
+	pemBytes, err := os.ReadFile(filepath.Join(dir, "state", "cert.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(pemBytes)
+	greetings := map[string]string{"imap": "* OK", "imaps": "* OK", "pop3": "+OK", "pop3s": "+OK", "smtp": "220 ", "smtps": "220 "}
+	for name, want := range greetings {
+		var c net.Conn
+		if strings.HasSuffix(name, "s") {
+			c, err = tls.Dial("tcp", a[name], &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
+		} else {
+			c, err = net.Dial("tcp", a[name])
+		}
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		greeting, _ := bufio.NewReader(c).ReadString('\n')
+		c.Close()
+		if !strings.HasPrefix(greeting, want) {
+			t.Errorf("%s greeting %q, want %q...", name, greeting, want)
+		}
 	}
 }
