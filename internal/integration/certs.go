@@ -77,8 +77,10 @@ func (ca *CA) Issue(dir, name string, hosts ...string) (Leaf, error) {
 		NotAfter:     time.Now().Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames:     append([]string{"localhost"}, hosts...),
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		// "127.0.0.1" also as a DNS name: fetchmail and mbsync compare the
+		// host they were given against DNS names only, not IP addresses.
+		DNSNames:    append([]string{"localhost", "127.0.0.1"}, hosts...),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -123,8 +124,25 @@ SyncState *
 		}
 		dir := filepath.Join(local, folder)
 		got := append(readDir(t, filepath.Join(dir, "cur")), readDir(t, filepath.Join(dir, "new"))...)
+		for i := range got {
+			got[i] = dropTUID(got[i])
+		}
 		compareSets(t, "mbsync "+folder, got, want)
 	}
+}
+
+// dropTUID removes the X-TUID header field mbsync adds to every message it
+// stores (its own tracking id), so the rest can be compared byte for byte.
+func dropTUID(b []byte) []byte {
+	i := bytes.Index(b, []byte("\nX-TUID: "))
+	if i < 0 {
+		return b
+	}
+	j := bytes.IndexByte(b[i+1:], '\n')
+	if j < 0 {
+		return b
+	}
+	return append(append([]byte(nil), b[:i+1]...), b[i+1+j+1:]...)
 }
 
 func readDir(t *testing.T, dir string) [][]byte {
@@ -162,19 +180,40 @@ func compareSets(t *testing.T, what string, got, want [][]byte) {
 	}
 	for _, g := range got {
 		if !have[NormalizedHash(g)] {
-			t.Errorf("%s: a synced message matches nothing on the server; its start:\n%s", what, firstLines(g, 12))
+			t.Errorf("%s: a synced message matches nothing on the server: %s", what, explainMismatch(g, want))
 			return
 		}
 	}
 	t.Errorf("%s: message sets differ", what)
 }
 
-func firstLines(b []byte, n int) string {
-	lines := bytes.SplitN(b, []byte("\n"), n+1)
-	if len(lines) > n {
-		lines = lines[:n]
+// explainMismatch finds the server's message with the same Message-ID and
+// shows the first line where the two differ.
+func explainMismatch(g []byte, want [][]byte) string {
+	norm := func(b []byte) []string {
+		return strings.Split(string(bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))), "\n")
 	}
-	return string(bytes.Join(lines, []byte("\n")))
+	gl := norm(g)
+	id := ""
+	for _, l := range gl {
+		if strings.HasPrefix(strings.ToLower(l), "message-id:") {
+			id = l
+			break
+		}
+	}
+	for _, w := range want {
+		if id == "" || !bytes.Contains(w, []byte(id)) {
+			continue
+		}
+		wl := norm(w)
+		for i := 0; i < len(gl) && i < len(wl); i++ {
+			if gl[i] != wl[i] {
+				return fmt.Sprintf("%s: line %d is %q, server has %q", id, i+1, gl[i], wl[i])
+			}
+		}
+		return fmt.Sprintf("%s: %d lines, server has %d", id, len(gl), len(wl))
+	}
+	return fmt.Sprintf("no server message has %q", id)
 }
 
 func tailString(s string, n int) string {
