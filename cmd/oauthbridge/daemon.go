@@ -83,11 +83,17 @@ func (d *daemon) listen() error {
 		if err := l.Listen(); err != nil {
 			return err
 		}
+		tlsMode := "starttls"
+		if frontEnds[l.Name].implicit {
+			tlsMode = "implicit"
+		}
+		d.log.Info("listening", zap.String("listener", l.Name), zap.Stringer("addr", l.BoundAddr()), zap.String("tls", tlsMode))
 	}
 	if d.http != nil {
 		if err := d.http.listen(); err != nil {
 			return fmt.Errorf("listen.http: %w", err)
 		}
+		d.log.Info("listening", zap.String("listener", "http"), zap.String("addr", d.http.addr()))
 	}
 	return nil
 }

@@ -104,7 +104,6 @@ func (s *Server) Serve() error {
 	if ln == nil {
 		return errors.New("listener: Serve called before Listen")
 	}
-	s.Log.Info("listening", zap.String("listener", s.Name), zap.Stringer("addr", ln.Addr()), zap.Bool("implicit_tls", s.TLSConfig != nil))
 	var pause time.Duration
 	for {
 		conn, err := ln.Accept()
