@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/oauthbridge/oauthbridge/proxy/login"
+	"github.com/oauthbridge/oauthbridge/proxy/smtpfront/smtptest"
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 )
 
@@ -174,5 +175,50 @@ func TestAuthCommandLength(t *testing.T) {
 	}
 	if line, _ = authCommand("X", []byte{}); line != "AUTH X =" {
 		t.Errorf("empty response: %q", line)
+	}
+}
+
+// The login against a real go-smtp server in every TLS mode and with both
+// mechanisms; a long token must take the two-step form on a server that
+// refuses long command lines.
+func TestUpstreamAgainstGoSMTP(t *testing.T) {
+	cases := []struct {
+		name    string
+		mode    upstream.TLSMode
+		mech    string
+		token   string
+		err     error
+		oneLine bool // the AUTH command carried the initial response
+	}{
+		{"plain xoauth2", upstream.Plain, "", testToken, nil, true},
+		{"starttls xoauth2", upstream.StartTLS, "", testToken, nil, true},
+		{"implicit xoauth2", upstream.Implicit, "", testToken, nil, true},
+		{"implicit oauthbearer", upstream.Implicit, "OAUTHBEARER", testToken, nil, true},
+		{"long token", upstream.Implicit, "", longToken, nil, false},
+		{"refused token", upstream.Implicit, "", "wrong", upstream.ErrRejected, true},
+		{"refused oauthbearer token", upstream.Implicit, "OAUTHBEARER", "wrong", upstream.ErrRejected, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			up := startUpstream(t, func(s *smtptest.Server) {
+				s.TLS, s.MaxCommandLine = tc.mode, 1000
+				s.Mechanisms = []string{"XOAUTH2", "OAUTHBEARER"}
+			}, longToken)
+			g := &login.Grant{Account: testUser, AccessToken: tc.token, Mechanism: tc.mech, Upstream: up.Endpoint()}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			u, err := dialUpstream(ctx, g, "client.example")
+			if u != nil {
+				u.conn.Close()
+			}
+			checkUpstreamResult(t, u, err, tc.err, "", 64<<20, tc.token)
+			if tc.mode == upstream.StartTLS {
+				return // smtptest cannot see AUTH lines under STARTTLS
+			}
+			cmds := up.AuthCommands()
+			if len(cmds) != 1 || cmds[0].InitialResponse != tc.oneLine || cmds[0].Len > maxAuthLine {
+				t.Errorf("AUTH commands seen: %+v", cmds)
+			}
+		})
 	}
 }

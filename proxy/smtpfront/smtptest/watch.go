@@ -40,6 +40,32 @@ func (c *watchConn) Read(p []byte) (int, error) {
 	if c.blind && len(c.pending) == 0 {
 		return c.br.Read(p)
 	}
+	if len(c.pending) == 0 && !c.fill() {
+		return 0, c.rerr
+	}
+	n := 0
+	for n < len(p) {
+		m := copy(p[n:], c.pending)
+		n += m
+		c.pending = c.pending[m:]
+		// Hand over more whole lines while they are already buffered, so a
+		// long message does not cost one Read per line.
+		if len(c.pending) > 0 || c.blind || !c.lineBuffered() || !c.fill() {
+			break
+		}
+	}
+	return n, nil
+}
+
+// lineBuffered says a whole line is buffered, so fill will not block.
+func (c *watchConn) lineBuffered() bool {
+	b, _ := c.br.Peek(c.br.Buffered())
+	return bytes.IndexByte(b, '\n') >= 0
+}
+
+// fill reads the next chunk that is to be passed on into pending; false
+// when the connection failed first.
+func (c *watchConn) fill() bool {
 	for len(c.pending) == 0 && c.rerr == nil {
 		chunk, err := c.br.ReadSlice('\n')
 		if len(chunk) > 0 && c.keep(chunk) {
@@ -49,12 +75,7 @@ func (c *watchConn) Read(p []byte) (int, error) {
 			c.rerr = err
 		}
 	}
-	if len(c.pending) == 0 {
-		return 0, c.rerr
-	}
-	n := copy(p, c.pending)
-	c.pending = c.pending[n:]
-	return n, nil
+	return len(c.pending) > 0
 }
 
 // keep inspects one chunk and says whether to pass it to go-smtp.
