@@ -1,0 +1,188 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/oauthbridge/oauthbridge/tokenstore"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres"
+	"github.com/oauthbridge/oauthbridge/tokenstore/storetest"
+)
+
+func TestConformance(t *testing.T) {
+	testDSN(t)
+	storetest.Run(t, func(t *testing.T) tokenstore.Store {
+		return openStore(t, freshSchema(t))
+	})
+}
+
+// TestConformanceTwoInstances runs the suite over two stores (two pools)
+// on one schema, as two replicas would share the database.
+func TestConformanceTwoInstances(t *testing.T) {
+	testDSN(t)
+	storetest.Run(t, func(t *testing.T) tokenstore.Store {
+		dsn := freshSchema(t)
+		return storetest.Pair(openStore(t, dsn), openStore(t, dsn))
+	})
+}
+
+func record(account string) *tokenstore.Record {
+	return &tokenstore.Record{Account: account, Provider: "lab", Status: tokenstore.StatusOK,
+		StatusReason: "0", Sealed: []byte{1, 2, 3}}
+}
+
+func put(t *testing.T, s tokenstore.Store, r *tokenstore.Record) {
+	t.Helper()
+	if err := s.Put(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestReplicasMigrateOnce starts several replicas on an empty schema at
+// the same moment: all open, and the schema is created exactly once.
+func TestReplicasMigrateOnce(t *testing.T) {
+	dsn := freshSchema(t)
+	const replicas = 6
+	var wg sync.WaitGroup
+	stores := make([]*postgres.Store, replicas)
+	errs := make([]error, replicas)
+	for i := range replicas {
+		wg.Go(func() { stores[i], errs[i] = postgres.Open(context.Background(), dsn) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+		t.Cleanup(func() { stores[i].Close() })
+	}
+	put(t, stores[0], record("alice@example.com"))
+	if r, err := stores[replicas-1].Get(context.Background(), "alice@example.com"); err != nil || r.Version != 1 {
+		t.Fatalf("other replica reads %v, %v", r, err)
+	}
+	var versions, applied int
+	query(t, dsn, `SELECT count(*), max(version) FROM oauthbridge_schema_version`, &applied, &versions)
+	if applied != postgres.SchemaVersion() || versions != postgres.SchemaVersion() {
+		t.Fatalf("schema_version has %d rows up to %d, want %d", applied, versions, postgres.SchemaVersion())
+	}
+}
+
+// TestReopenKeepsRecords: a restart migrates nothing and loses nothing.
+func TestReopenKeepsRecords(t *testing.T) {
+	dsn := freshSchema(t)
+	s := openStore(t, dsn)
+	put(t, s, record("alice@example.com"))
+	s.Close()
+	if _, err := s.Get(context.Background(), "alice@example.com"); !errors.Is(err, postgres.ErrClosed) {
+		t.Fatalf("Get after Close: err = %v, want ErrClosed", err)
+	}
+	r, err := openStore(t, dsn).Get(context.Background(), "alice@example.com")
+	if err != nil || r.Version != 1 || r.Provider != "lab" {
+		t.Fatalf("after reopen: %+v, %v", r, err)
+	}
+}
+
+func TestSchemaTooNew(t *testing.T) {
+	dsn := freshSchema(t)
+	openStore(t, dsn).Close()
+	admin(t, dsn, `INSERT INTO oauthbridge_schema_version (version) VALUES ($1)`, postgres.SchemaVersion()+1)
+	_, err := postgres.Open(context.Background(), dsn)
+	if !errors.Is(err, postgres.ErrSchemaTooNew) {
+		t.Fatalf("Open of a newer schema: err = %v, want ErrSchemaTooNew", err)
+	}
+}
+
+// TestErrorsHideDSNPassword: neither a malformed DSN nor a refused login
+// puts the password into the error text.
+func TestErrorsHideDSNPassword(t *testing.T) {
+	const secret = "Sup3rS3cretDbPw"
+	_, err := postgres.Open(context.Background(), "postgres://u:"+secret+"@127.0.0.1:notaport/db")
+	if !errors.Is(err, postgres.ErrBadDSN) || strings.Contains(err.Error(), secret) {
+		t.Fatalf("malformed DSN: err = %v, want ErrBadDSN without the password", err)
+	}
+	dsn := testDSN(t)
+	if pw := dsnPassword(dsn); pw != "" {
+		wrong := strings.Replace(dsn, ":"+pw+"@", ":"+secret+"@", 1)
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_, err = postgres.Open(ctx, wrong)
+		if err == nil || strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), pw) {
+			t.Fatalf("wrong password: err = %v, want an error without either password", err)
+		}
+	}
+}
+
+// TestLockWaitFollowsContext: while one replica holds an account's row,
+// another's Update gives up at its deadline without calling fn, and the
+// holder's write still lands.
+func TestLockWaitFollowsContext(t *testing.T) {
+	dsn := freshSchema(t)
+	a, b := openStore(t, dsn), openStore(t, dsn)
+	put(t, a, record("alice@example.com"))
+	locked, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Update(context.Background(), "alice@example.com", func(r *tokenstore.Record) error {
+			close(locked)
+			<-release
+			r.StatusReason = "holder"
+			return nil
+		})
+	}()
+	<-locked
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := b.Update(ctx, "alice@example.com", func(*tokenstore.Record) error {
+		t.Error("fn called without the lock")
+		return nil
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("waiting Update: err = %v, want context.DeadlineExceeded", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if r, err := b.Get(context.Background(), "alice@example.com"); err != nil || r.StatusReason != "holder" || r.Version != 2 {
+		t.Fatalf("after the holder's write: %+v, %v", r, err)
+	}
+}
+
+// TestWaiterSeesWinnersWrite is the refresh coordination in miniature:
+// the replica that waited for the row reads what the holder committed.
+func TestWaiterSeesWinnersWrite(t *testing.T) {
+	dsn := freshSchema(t)
+	a, b := openStore(t, dsn), openStore(t, dsn)
+	put(t, a, record("alice@example.com"))
+	locked, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Update(context.Background(), "alice@example.com", func(r *tokenstore.Record) error {
+			close(locked)
+			<-release
+			r.Sealed = []byte("winner's grant")
+			return nil
+		})
+	}()
+	<-locked
+	waited := make(chan error, 1)
+	var seen []byte
+	go func() {
+		waited <- b.Update(context.Background(), "alice@example.com", func(r *tokenstore.Record) error {
+			seen = r.Sealed
+			return tokenstore.ErrNoChange
+		})
+	}()
+	waitForLockWaiter(t, dsn)
+	close(release)
+	if err := errors.Join(<-done, <-waited); err != nil {
+		t.Fatal(err)
+	}
+	if string(seen) != "winner's grant" {
+		t.Fatalf("waiter saw %q, want the winner's grant", seen)
+	}
+}
