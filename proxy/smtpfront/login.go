@@ -88,11 +88,17 @@ func classify(err error) (reply, result string) {
 	var consent *login.ConsentError
 	switch {
 	case errors.As(err, &consent):
-		return "535 5.7.8 " + clean(consent.Message, maxConsent) + "\r\n", "needs_consent"
+		msg := clean(consent.Message, maxConsent)
+		if msg == "" {
+			msg = "Authorisation needed: ask your administrator for the consent link"
+		}
+		return "535 5.7.8 " + msg + "\r\n", "needs_consent"
 	case errors.Is(err, login.ErrBadCredentials):
 		return "535 5.7.8 Authentication credentials invalid\r\n", "bad_credentials"
 	case errors.Is(err, login.ErrThrottled):
 		return "454 4.7.0 Too many failed logins, try again later\r\n", "throttled"
+	case errors.Is(err, login.ErrTemporary):
+		return "454 4.7.0 Temporary authentication failure, try again later\r\n", "temporary"
 	case errors.Is(err, upstream.ErrRejected):
 		return "535 5.7.8 Mail server refused the access token" + serverSaid(err) + "\r\n", "upstream_refused"
 	case errors.Is(err, upstream.ErrUnreachable):
@@ -100,15 +106,15 @@ func classify(err error) (reply, result string) {
 	case errors.Is(err, upstream.ErrTLS):
 		return "454 4.7.0 Mail server TLS verification failed, try again later\r\n", "upstream_tls"
 	case errors.Is(err, upstream.ErrUnavailable):
-		return "454 4.7.0 Mail server temporarily unavailable" + serverSaid(err) + "\r\n", "temporary"
+		return "454 4.7.0 Mail server temporarily unavailable" + serverSaid(err) + "\r\n", "upstream_unavailable"
 	case errors.Is(err, upstream.ErrProtocol):
-		return "454 4.7.0 Unexpected reply from mail server" + serverSaid(err) + "\r\n", "temporary"
+		return "454 4.7.0 Unexpected reply from mail server" + serverSaid(err) + "\r\n", "upstream_protocol"
 	case errors.Is(err, login.ErrNoProtocol):
-		return "454 4.7.0 No mail server configured for sending from this account\r\n", "temporary"
+		return "454 4.7.0 No mail server configured for sending from this account\r\n", "no_upstream"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "454 4.7.0 Login took too long, try again later\r\n", "timeout"
 	}
-	return "454 4.7.0 Temporary authentication failure, try again later\r\n", "temporary"
+	return "454 4.7.0 Internal error, try again later\r\n", "internal_error"
 }
 
 // serverSaid quotes the upstream's reply text, when there is one, so that

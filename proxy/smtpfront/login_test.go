@@ -133,12 +133,14 @@ func TestLoginErrorMapping(t *testing.T) {
 			"535 5.7.8 Authorise oauthbridge at https://bridge.example/consent?a=alice\r\n", "needs_consent", 0},
 		{"consent text cannot inject lines", &fakeAuth{err: &login.ConsentError{Message: "go\r\n235 2.7.0 ok"}},
 			"535 5.7.8 go  235 2.7.0 ok\r\n", "needs_consent", 0},
+		{"consent without text", &fakeAuth{err: &login.ConsentError{}},
+			"535 5.7.8 Authorisation needed: ask your administrator for the consent link\r\n", "needs_consent", 0},
 		{"temporary", &fakeAuth{err: fmt.Errorf("refresh: %w", login.ErrTemporary)},
 			"454 4.7.0 Temporary authentication failure, try again later\r\n", "temporary", 0},
 		{"no smtp upstream", &fakeAuth{err: login.ErrNoProtocol},
-			"454 4.7.0 No mail server configured for sending from this account\r\n", "temporary", 0},
+			"454 4.7.0 No mail server configured for sending from this account\r\n", "no_upstream", 0},
 		{"unknown error", &fakeAuth{err: errors.New("boom")},
-			"454 4.7.0 Temporary authentication failure, try again later\r\n", "temporary", 0},
+			"454 4.7.0 Internal error, try again later\r\n", "internal_error", 0},
 		{"upstream unreachable", &fakeAuth{endpoint: upstream.Endpoint{Addr: closed, TLS: upstream.Plain}},
 			"454 4.7.0 Mail server unreachable, try again later\r\n", "upstream_unreachable", 0},
 		{"upstream certificate", &fakeAuth{endpoint: untrusted},
@@ -163,6 +165,43 @@ func TestLoginErrorMapping(t *testing.T) {
 			}
 			if n := len(tc.auth.rejectedTokens()); n != tc.rejected {
 				t.Errorf("%d tokens reported rejected, want %d", n, tc.rejected)
+			}
+		})
+	}
+}
+
+// Upstream refusals reach the user with the server's own words.
+func TestUpstreamFailureReplies(t *testing.T) {
+	auth := func(reply string) []peerStep {
+		return then(peerStep{expect: prefix("AUTH XOAUTH2 "), reply: reply})
+	}
+	cases := []struct {
+		name   string
+		steps  []peerStep
+		conns  int
+		reply  string
+		result string
+	}{
+		{"microsoft tenant disabled", auth("535 " + msTenant + "\r\n"), 2,
+			"535 5.7.8 Mail server refused the access token: " + msTenant + "\r\n", "upstream_refused"},
+		{"temporary", auth("454 4.7.0 Temporary authentication failure\r\n"), 1,
+			"454 4.7.0 Mail server temporarily unavailable: 4.7.0 Temporary authentication failure\r\n", "upstream_unavailable"},
+		{"no xoauth2", auth("504 5.7.4 Unrecognized authentication type\r\n"), 1,
+			"454 4.7.0 Unexpected reply from mail server: 5.7.4 Unrecognized authentication type\r\n", "upstream_protocol"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := startPeerN(t, tc.steps, false, tc.conns)
+			h := newHarness(t, &Server{Auth: &fakeAuth{endpoint: p.endpoint()}})
+			c := h.dial()
+			c.expect(greeting)
+			c.send("EHLO client.example\r\n")
+			c.expect(ehloPlain)
+			c.send("AUTH PLAIN " + plainIR(testUser, testPassword) + "\r\n")
+			c.expect(tc.reply)
+			c.conn.Close()
+			if r := h.session(0).Result; r != tc.result {
+				t.Errorf("result %q, want %q", r, tc.result)
 			}
 		})
 	}

@@ -45,6 +45,13 @@ type peer struct {
 // endpoint says STARTTLS and a step may upgrade with a test certificate.
 func startPeer(t testing.TB, steps []peerStep, withTLS bool) *peer {
 	t.Helper()
+	return startPeerN(t, steps, withTLS, 1)
+}
+
+// startPeerN runs steps for each of the first n connections, one after
+// the other.
+func startPeerN(t testing.TB, steps []peerStep, withTLS bool, n int) *peer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +60,7 @@ func startPeer(t testing.TB, steps []peerStep, withTLS bool) *peer {
 	if withTLS {
 		p.tls, p.roots = testTLS(t)
 	}
-	go p.run(steps)
+	go p.serve(steps, n)
 	t.Cleanup(func() { ln.Close(); <-p.done })
 	return p
 }
@@ -66,13 +73,19 @@ func (p *peer) endpoint() upstream.Endpoint {
 	return upstream.Endpoint{Addr: p.ln.Addr().String(), TLS: mode, TLSConfig: p.roots}
 }
 
-func (p *peer) run(steps []peerStep) {
+func (p *peer) serve(steps []peerStep, n int) {
 	defer close(p.done)
-	c, err := p.ln.Accept()
-	if err != nil {
-		return
+	for range n {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.run(c, steps)
 	}
-	defer c.Close()
+}
+
+func (p *peer) run(c net.Conn, steps []peerStep) {
+	defer func() { c.Close() }()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	r := bufio.NewReader(c)
 	for i, s := range steps {

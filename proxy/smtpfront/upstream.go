@@ -28,6 +28,12 @@ type upConn struct {
 // greeting, EHLO with the client's own name, STARTTLS and EHLO again when
 // the endpoint says so, then AUTH. Every step is bounded by ctx.
 func dialUpstream(ctx context.Context, g *login.Grant, helo string) (*upConn, error) {
+	switch g.Upstream.TLS {
+	case upstream.Implicit, upstream.StartTLS, upstream.Plain:
+	default:
+		// upstream.Dial would speak clear text for an unset mode.
+		return nil, fmt.Errorf("upstream %s: %w: unknown TLS mode %q", g.Upstream.Addr, upstream.ErrTLS, g.Upstream.TLS)
+	}
 	nc, err := upstream.Dial(ctx, g.Upstream)
 	if err != nil {
 		return nil, err

@@ -164,6 +164,14 @@ func checkUpstreamResult(t *testing.T, up *upConn, err, want error, text string,
 	}
 }
 
+// An endpoint without a TLS mode is refused rather than dialled in clear.
+func TestUpstreamWithoutTLSMode(t *testing.T) {
+	g := &login.Grant{Account: testUser, AccessToken: testToken, Upstream: upstream.Endpoint{Addr: closedPort(t)}}
+	if _, err := dialUpstream(context.Background(), g, "client.example"); !errors.Is(err, upstream.ErrTLS) {
+		t.Fatalf("error %v, want ErrTLS", err)
+	}
+}
+
 func TestAuthCommandLength(t *testing.T) {
 	line, pending := authCommand("XOAUTH2", []byte(strings.Repeat("x", 300)))
 	if len(line) > maxAuthLine || pending != nil {
