@@ -21,8 +21,10 @@ import (
 type Message struct {
 	// User is who logged in to send it.
 	User string
+	// From is the MAIL FROM address.
 	From string
-	To   []string
+	// To are the RCPT TO addresses.
+	To []string
 	// Data is the message as received, after dot-unstuffing.
 	Data []byte
 }
@@ -61,6 +63,7 @@ type Server struct {
 
 // AuthCommand is what the server saw of one AUTH command line.
 type AuthCommand struct {
+	// Mechanism is the mechanism named, upper case.
 	Mechanism string
 	// Len is the line's length without CRLF.
 	Len int
