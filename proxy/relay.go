@@ -49,9 +49,16 @@ func Relay(ctx context.Context, s *Session, client, up Peer) error {
 		<-done
 		return ctx.Err()
 	}
-	// One direction finished: tell the other side, then give it a moment.
-	closeWrite(client.Conn)
-	closeWrite(up.Conn)
+	if first != nil {
+		// A broken direction (reset, write error): nothing more can be
+		// delivered reliably, so end both at once.
+		closeBoth()
+		<-done
+		return first
+	}
+	// One side finished cleanly and pipe passed its end-of-stream on; give
+	// the other direction a moment to finish too (the server's BYE after a
+	// client's LOGOUT, say).
 	timer := time.NewTimer(HalfCloseGrace)
 	defer timer.Stop()
 	select {
@@ -64,11 +71,13 @@ func Relay(ctx context.Context, s *Session, client, up Peer) error {
 		<-done
 	}
 	closeBoth()
-	return first
+	return nil
 }
 
 // pipe copies src to dst through a pooled buffer, counting bytes as they
-// go so that metrics see a long session's traffic before it ends.
+// go so that metrics see a long session's traffic before it ends. At a
+// clean end of src it half-closes dst, so the peer sees end-of-stream in
+// that direction only.
 func pipe(dst net.Conn, src io.Reader, n *atomic.Int64) error {
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
@@ -84,6 +93,7 @@ func pipe(dst net.Conn, src io.Reader, n *atomic.Int64) error {
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
+				closeWrite(dst)
 				return nil
 			}
 			return rerr
