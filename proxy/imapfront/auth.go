@@ -20,8 +20,8 @@ func (c *conn) login(tag, user, password string) next {
 	grant, up, err := c.connect(user, password)
 	if err != nil {
 		f := classify(err, grant)
-		c.setResult(f.result)
-		c.log.Info("imap login failed", zap.String("result", f.result), zap.Error(err))
+		c.setResult(login.Outcome(err))
+		c.log.Info("imap login failed", zap.String("result", login.Outcome(err)), zap.Error(err))
 		return c.reply(tag + " NO " + f.reply())
 	}
 	c.s.Account = grant.Account

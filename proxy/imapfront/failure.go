@@ -11,7 +11,7 @@ import (
 // failure is a failed login as the client sees it: a response code, text
 // for the user, and the session result for the summary log line.
 type failure struct {
-	code, text, result string
+	code, text string
 }
 
 func (f failure) reply() string {
@@ -41,17 +41,17 @@ func classifyLogin(err error) (failure, bool) {
 	case errors.As(err, &ce):
 		// Thunderbird and Outlook show an ALERT to the user: the way to
 		// deliver the consent link.
-		return failure{"ALERT", clean(ce.Message), "needs_consent"}, true
+		return failure{"ALERT", clean(ce.Message)}, true
 	case errors.Is(err, login.ErrBadCredentials):
-		return failure{"AUTHENTICATIONFAILED", "Invalid user name or password", "bad_credentials"}, true
+		return failure{"AUTHENTICATIONFAILED", "Invalid user name or password"}, true
 	case errors.Is(err, login.ErrThrottled):
 		// UNAVAILABLE rather than AUTHENTICATIONFAILED: the password may be
 		// right, and clients should not ask the user for a new one.
-		return failure{"UNAVAILABLE", "Too many failed logins, try again later", "throttled"}, true
+		return failure{"UNAVAILABLE", "Too many failed logins, try again later"}, true
 	case errors.Is(err, login.ErrTemporary):
-		return failure{"UNAVAILABLE", "Temporary failure at the identity provider, try again later", "temporary"}, true
+		return failure{"UNAVAILABLE", "Temporary failure at the identity provider, try again later"}, true
 	case errors.Is(err, login.ErrNoProtocol):
-		return failure{"UNAVAILABLE", "No IMAP server is configured for this account", "no_upstream"}, true
+		return failure{"UNAVAILABLE", "No IMAP server is configured for this account"}, true
 	}
 	return failure{}, false
 }
@@ -64,17 +64,17 @@ func classifyUpstream(err error, addr string) failure {
 	}
 	switch {
 	case errors.Is(err, upstream.ErrRejected):
-		return failure{"AUTHENTICATIONFAILED", addr + " refused the access token" + detail, "upstream_refused"}
+		return failure{"AUTHENTICATIONFAILED", addr + " refused the access token" + detail}
 	case errors.Is(err, upstream.ErrTLS):
-		return failure{"UNAVAILABLE", "TLS verification of " + lowerFirst(addr) + " failed" + detail, "upstream_tls"}
+		return failure{"UNAVAILABLE", "TLS verification of " + lowerFirst(addr) + " failed" + detail}
 	case errors.Is(err, upstream.ErrUnreachable):
-		return failure{"UNAVAILABLE", addr + " unreachable", "upstream_unreachable"}
+		return failure{"UNAVAILABLE", addr + " unreachable"}
 	case errors.Is(err, upstream.ErrUnavailable):
-		return failure{"UNAVAILABLE", addr + " temporarily unavailable" + detail, "upstream_unavailable"}
+		return failure{"UNAVAILABLE", addr + " temporarily unavailable" + detail}
 	case errors.Is(err, upstream.ErrProtocol):
-		return failure{"UNAVAILABLE", "Unexpected reply from " + lowerFirst(addr) + detail, "upstream_protocol"}
+		return failure{"UNAVAILABLE", "Unexpected reply from " + lowerFirst(addr) + detail}
 	}
-	return failure{"UNAVAILABLE", "Internal error, try again later", "internal_error"}
+	return failure{"UNAVAILABLE", "Internal error, try again later"}
 }
 
 func lowerFirst(s string) string {

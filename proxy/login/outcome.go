@@ -7,8 +7,10 @@ import (
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 )
 
-// Outcome names the result of a login for logs and metrics, with a small,
-// fixed set of values so that it can be a metric label.
+// Outcome names the result of a login for logs, metrics and
+// proxy.Session.Result, with a small, fixed set of values so that it can be
+// a metric label. Every front end uses it, so one failure has one name
+// whatever the protocol.
 func Outcome(err error) string {
 	switch {
 	case err == nil:
@@ -20,17 +22,21 @@ func Outcome(err error) string {
 	case errors.Is(err, ErrNeedsConsent):
 		return "needs_consent"
 	case errors.Is(err, ErrNoProtocol):
-		return "no_protocol"
+		return "no_upstream"
 	case errors.Is(err, upstream.ErrRejected):
 		return "upstream_refused"
 	case errors.Is(err, upstream.ErrTLS):
 		return "upstream_tls"
-	case errors.Is(err, upstream.ErrUnreachable), errors.Is(err, upstream.ErrUnavailable):
+	case errors.Is(err, upstream.ErrUnreachable):
 		return "upstream_unreachable"
+	case errors.Is(err, upstream.ErrUnavailable):
+		return "upstream_unavailable"
+	case errors.Is(err, upstream.ErrProtocol):
+		return "upstream_protocol"
 	case errors.Is(err, ErrTemporary):
 		return "temporary"
 	default:
-		return "error"
+		return "internal_error"
 	}
 }
 

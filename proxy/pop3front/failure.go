@@ -9,8 +9,7 @@ import (
 
 // failure is how one failed login is answered and recorded.
 type failure struct {
-	reply  string // the complete "-ERR" line
-	result string // proxy.Session.Result
+	reply string // the complete "-ERR" line
 }
 
 // Replies for failed logins (RFC 3206). [AUTH] tells the client that the
@@ -37,15 +36,15 @@ func loginFailure(err error) failure {
 	var consent *login.ConsentError
 	switch {
 	case errors.As(err, &consent):
-		return failure{"-ERR [AUTH] " + oneLine(consent.Message) + "\r\n", "needs_consent"}
+		return failure{"-ERR [AUTH] " + oneLine(consent.Message) + "\r\n"}
 	case errors.Is(err, login.ErrBadCredentials):
-		return failure{replyBadCredentials, "bad_credentials"}
+		return failure{replyBadCredentials}
 	case errors.Is(err, login.ErrThrottled):
-		return failure{replyThrottled, "throttled"}
+		return failure{replyThrottled}
 	case errors.Is(err, login.ErrNoProtocol):
-		return failure{replyNoPOP3, "no_protocol"}
+		return failure{replyNoPOP3}
 	case errors.Is(err, login.ErrTemporary):
-		return failure{replyIdPDown, "temporary"}
+		return failure{replyIdPDown}
 	}
 	return upstreamFailure(err)
 }
@@ -56,17 +55,17 @@ func loginFailure(err error) failure {
 func upstreamFailure(err error) failure {
 	switch {
 	case errors.Is(err, upstream.ErrRejected):
-		return failure{replyRefused, "upstream_refused"}
+		return failure{replyRefused}
 	case errors.Is(err, upstream.ErrUnreachable):
-		return failure{replyUnreachable, "upstream_unreachable"}
+		return failure{replyUnreachable}
 	case errors.Is(err, upstream.ErrTLS):
-		return failure{replyUpstreamTLS, "upstream_tls"}
+		return failure{replyUpstreamTLS}
 	case errors.Is(err, upstream.ErrUnavailable):
-		return failure{withServerText(replyUnavailable, err), "upstream_unreachable"}
+		return failure{withServerText(replyUnavailable, err)}
 	case errors.Is(err, upstream.ErrProtocol):
-		return failure{withServerText(replyUpstreamOdd, err), "upstream_refused"}
+		return failure{withServerText(replyUpstreamOdd, err)}
 	}
-	return failure{replyInternal, "temporary"}
+	return failure{replyInternal}
 }
 
 // withServerText appends the upstream's reply text to reply, if any.

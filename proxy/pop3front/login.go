@@ -24,8 +24,8 @@ func (c *session) login(user, password string) bool {
 	g, up, err := c.attempt(user, password)
 	if err != nil {
 		f := loginFailure(err)
-		c.ps.Result = f.result
-		c.log.Info("login failed", zap.String("user", user), zap.String("result", f.result), zap.Error(err))
+		c.ps.Result = login.Outcome(err)
+		c.log.Info("login failed", zap.String("user", user), zap.String("result", c.ps.Result), zap.Error(err))
 		return c.reply(f.reply)
 	}
 	c.ps.Account = g.Account

@@ -136,10 +136,10 @@ func TestUpstreamFailureMapping(t *testing.T) {
 			"upstream_tls", &fakeAuth{upstream: implicitEndpoint(untrusted.Addr(), nil)}, ""},
 		{"odd reply", "-ERR [SYS/TEMP] The mail server refused the login; tell the administrator " +
 			"(mail server said: Send AUTH without an initial response)\r\n",
-			"upstream_refused", &fakeAuth{upstream: plainEndpoint(refusesStyle.Addr())}, IRInitialResponse},
+			"upstream_protocol", &fakeAuth{upstream: plainEndpoint(refusesStyle.Addr())}, IRInitialResponse},
 		{"throttled", "-ERR [SYS/TEMP] The mail server is temporarily unavailable; try again later " +
 			"(mail server said: Request is throttled. Suggested Backoff Time: 2000 milliseconds)\r\n",
-			"upstream_unreachable", &fakeAuth{upstream: plainEndpoint(throttles)}, ""},
+			"upstream_unavailable", &fakeAuth{upstream: plainEndpoint(throttles)}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

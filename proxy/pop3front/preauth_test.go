@@ -176,8 +176,8 @@ func TestAuthenticatorErrorMapping(t *testing.T) {
 		{login.ErrThrottled, "-ERR [SYS/TEMP] Too many failed logins; try again later\r\n", "throttled"},
 		{consent, "-ERR [AUTH] Authorise this account: https://bridge.example/c/1  then log in again\r\n", "needs_consent"},
 		{login.ErrTemporary, "-ERR [SYS/TEMP] The identity provider could not be reached; try again later\r\n", "temporary"},
-		{login.ErrNoProtocol, "-ERR [SYS/PERM] POP3 is not available for this account\r\n", "no_protocol"},
-		{errString("boom"), "-ERR [SYS/TEMP] Internal error; try again later\r\n", "temporary"},
+		{login.ErrNoProtocol, "-ERR [SYS/PERM] POP3 is not available for this account\r\n", "no_upstream"},
+		{errString("boom"), "-ERR [SYS/TEMP] Internal error; try again later\r\n", "internal_error"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.result+"/"+tc.err.Error()[:4], func(t *testing.T) {

@@ -44,7 +44,7 @@ func (c *conn) loginFailed(err error) step {
 		c.readFailed(c.ctx.Err())
 		return stepClose
 	}
-	reply, result := classify(err)
+	reply, result := classify(err), login.Outcome(err)
 	c.sess.Result = result
 	c.log.Info("login", zap.String("account", c.sess.Account), zap.String("result", result),
 		zap.Error(err))
@@ -84,7 +84,7 @@ func (srv *Server) authenticate(ctx context.Context, req login.Request, helo str
 
 // classify maps a failed login to the client's reply and the session's
 // result. Unknown users and wrong passwords share one reply.
-func classify(err error) (reply, result string) {
+func classify(err error) (reply string) {
 	var consent *login.ConsentError
 	switch {
 	case errors.As(err, &consent):
@@ -92,29 +92,29 @@ func classify(err error) (reply, result string) {
 		if msg == "" {
 			msg = "Authorisation needed: ask your administrator for the consent link"
 		}
-		return "535 5.7.8 " + msg + "\r\n", "needs_consent"
+		return "535 5.7.8 " + msg + "\r\n"
 	case errors.Is(err, login.ErrBadCredentials):
-		return "535 5.7.8 Authentication credentials invalid\r\n", "bad_credentials"
+		return "535 5.7.8 Authentication credentials invalid\r\n"
 	case errors.Is(err, login.ErrThrottled):
-		return "454 4.7.0 Too many failed logins, try again later\r\n", "throttled"
+		return "454 4.7.0 Too many failed logins, try again later\r\n"
 	case errors.Is(err, login.ErrTemporary):
-		return "454 4.7.0 Temporary authentication failure, try again later\r\n", "temporary"
+		return "454 4.7.0 Temporary authentication failure, try again later\r\n"
 	case errors.Is(err, upstream.ErrRejected):
-		return "535 5.7.8 Mail server refused the access token" + serverSaid(err) + "\r\n", "upstream_refused"
+		return "535 5.7.8 Mail server refused the access token" + serverSaid(err) + "\r\n"
 	case errors.Is(err, upstream.ErrUnreachable):
-		return "454 4.7.0 Mail server unreachable, try again later\r\n", "upstream_unreachable"
+		return "454 4.7.0 Mail server unreachable, try again later\r\n"
 	case errors.Is(err, upstream.ErrTLS):
-		return "454 4.7.0 Mail server TLS verification failed, try again later\r\n", "upstream_tls"
+		return "454 4.7.0 Mail server TLS verification failed, try again later\r\n"
 	case errors.Is(err, upstream.ErrUnavailable):
-		return "454 4.7.0 Mail server temporarily unavailable" + serverSaid(err) + "\r\n", "upstream_unavailable"
+		return "454 4.7.0 Mail server temporarily unavailable" + serverSaid(err) + "\r\n"
 	case errors.Is(err, upstream.ErrProtocol):
-		return "454 4.7.0 Unexpected reply from mail server" + serverSaid(err) + "\r\n", "upstream_protocol"
+		return "454 4.7.0 Unexpected reply from mail server" + serverSaid(err) + "\r\n"
 	case errors.Is(err, login.ErrNoProtocol):
-		return "454 4.7.0 No mail server configured for sending from this account\r\n", "no_upstream"
+		return "454 4.7.0 No mail server configured for sending from this account\r\n"
 	case errors.Is(err, context.DeadlineExceeded):
-		return "454 4.7.0 Login took too long, try again later\r\n", "timeout"
+		return "454 4.7.0 Login took too long, try again later\r\n"
 	}
-	return "454 4.7.0 Internal error, try again later\r\n", "internal_error"
+	return "454 4.7.0 Internal error, try again later\r\n"
 }
 
 // serverSaid quotes the upstream's reply text, when there is one, so that
