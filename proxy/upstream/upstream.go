@@ -63,6 +63,12 @@ const DefaultDialTimeout = 15 * time.Second
 // Dial connects to ep. For Implicit it also completes the TLS handshake;
 // for StartTLS and Plain it returns the plain connection.
 func Dial(ctx context.Context, ep Endpoint) (net.Conn, error) {
+	switch ep.TLS {
+	case Implicit, StartTLS, Plain:
+	default:
+		// An empty mode must never silently mean clear text.
+		return nil, fmt.Errorf("dial %s: %w: unknown TLS mode %q", ep.Addr, ErrTLS, ep.TLS)
+	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultDialTimeout)

@@ -166,3 +166,11 @@ func TestRootsWithCAErrors(t *testing.T) {
 		t.Fatalf("junk: %v", err)
 	}
 }
+
+func TestDialRefusesUnknownTLSMode(t *testing.T) {
+	for _, mode := range []TLSMode{"", "tsl"} {
+		if _, err := Dial(context.Background(), Endpoint{Addr: "127.0.0.1:1", TLS: mode}); !errors.Is(err, ErrTLS) {
+			t.Fatalf("mode %q: err = %v, want ErrTLS", mode, err)
+		}
+	}
+}
