@@ -154,3 +154,25 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
+
+func TestKDFWeaker(t *testing.T) {
+	base := tokenstore.KDFParams{Time: 2, MemoryKiB: 65536, Threads: 2}
+	cases := []struct {
+		p    tokenstore.KDFParams
+		want bool
+	}{
+		{tokenstore.KDFParams{Time: 2, MemoryKiB: 65536, Threads: 2}, false},
+		{tokenstore.KDFParams{Time: 2, MemoryKiB: 65536, Threads: 1}, false},
+		{tokenstore.KDFParams{Time: 1, MemoryKiB: 65536, Threads: 2}, true},
+		{tokenstore.KDFParams{Time: 2, MemoryKiB: 32768, Threads: 4}, true},
+		{tokenstore.KDFParams{Time: 3, MemoryKiB: 131072, Threads: 1}, false},
+	}
+	for _, c := range cases {
+		if got := c.p.Weaker(base); got != c.want {
+			t.Errorf("%+v.Weaker(%+v) = %v, want %v", c.p, base, got, c.want)
+		}
+	}
+	if tokenstore.DefaultKDF().Weaker(base) {
+		t.Error("the default is weaker than the measured production parameters")
+	}
+}
