@@ -63,6 +63,8 @@ type Broker struct {
 	// RefreshTimeout bounds one refresh at the identity provider; zero
 	// means DefaultRefreshTimeout.
 	RefreshTimeout time.Duration
+	// Observer, when set, hears how every refresh ended (for metrics).
+	Observer Observer
 
 	store     tokenstore.Store
 	providers map[string]*Provider
