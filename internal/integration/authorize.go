@@ -52,12 +52,7 @@ func (b *Bridge) Authorize(ctx context.Context, u User, flow string) (string, er
 	var mu sync.Mutex
 	browsed := make(chan error, 1)
 	go func() {
-		err := b.playUser(ctx, u, flow, pr, stdin, &out, &mu)
-		if err != nil {
-			// The user gave up: do not let the command poll until its timeout.
-			cancel()
-		}
-		browsed <- err
+		browsed <- b.playUser(ctx, cancel, u, flow, pr, stdin, &out, &mu)
 	}()
 	werr := cmd.Wait()
 	pw.Close()
@@ -72,7 +67,9 @@ func (b *Bridge) Authorize(ctx context.Context, u User, flow string) (string, er
 }
 
 // playUser reads the command's output and acts on the first link it offers.
-func (b *Bridge) playUser(ctx context.Context, u User, flow string, r io.Reader, stdin io.WriteCloser,
+// When the browser part fails it cancels the command (giveUp), so the
+// command does not poll the IdP until its own timeout.
+func (b *Bridge) playUser(ctx context.Context, giveUp func(), u User, flow string, r io.Reader, stdin io.WriteCloser,
 	out *strings.Builder, mu *sync.Mutex) error {
 	sc := bufio.NewScanner(r)
 	var verify, code string
@@ -94,12 +91,14 @@ func (b *Bridge) playUser(ctx context.Context, u User, flow string, r io.Reader,
 		}
 		if flow == "device" && verify != "" && (code != "" || strings.Contains(verify, "user_code=")) {
 			acted = true
-			err = b.deviceLogin(ctx, u, verify, code)
+			if err = b.deviceLogin(ctx, u, verify, code); err != nil {
+				giveUp()
+			}
 		} else if flow == "paste" && verify != "" {
 			acted = true
-			err = pasteBack(ctx, u, verify, stdin)
-			if err != nil {
+			if err = pasteBack(ctx, u, verify, stdin); err != nil {
 				stdin.Close()
+				giveUp()
 			}
 		}
 	}

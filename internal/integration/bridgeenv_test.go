@@ -126,13 +126,15 @@ func (w *World) providers() map[string]BridgeProvider {
 	return map[string]BridgeProvider{"lab": lab, "flaky": flaky, "badca": badca}
 }
 
-// consentFlow is the flow consent uses: the device flow unless
-// OAUTHBRIDGE_IT_FLOW says otherwise (paste), for narrowing down failures.
+// consentFlow is the flow consent uses for the scenarios' setup: paste-back
+// (authorization code with PKCE), unless OAUTHBRIDGE_IT_FLOW says device.
+// TestAuthorizeDeviceFlow covers the device flow on its own, so a fault
+// there fails one test instead of hiding every scenario behind it.
 func consentFlow() string {
 	if f := os.Getenv("OAUTHBRIDGE_IT_FLOW"); f != "" {
 		return f
 	}
-	return "device"
+	return "paste"
 }
 
 // consent makes sure u has authorized the proxy, once.

@@ -37,7 +37,7 @@ var Users = makeUsers()
 
 func makeUsers() map[string]User {
 	users := map[string]User{}
-	for _, n := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"} {
+	for _, n := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "kim"} {
 		users[n] = User{Email: n + "@example.test", Password: n + "-dex-Pa55", LocalPassword: n + "-local pa55",
 			ID: "uid-" + n}
 	}
