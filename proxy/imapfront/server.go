@@ -63,6 +63,8 @@ type Server struct {
 
 	// Log is used when the Session carries no logger; nil logs nothing.
 	Log *zap.Logger
+	// Observer, when set, hears how each login ends (metrics).
+	Observer Observer
 }
 
 var _ proxy.Handler = (*Server)(nil)

@@ -86,6 +86,8 @@ type Server struct {
 
 	// Log is used when the proxy.Session carries no logger; nil discards.
 	Log *zap.Logger
+	// Observer, when set, hears how each login ends (metrics).
+	Observer Observer
 }
 
 var _ proxy.Handler = (*Server)(nil)

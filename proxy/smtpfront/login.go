@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/oauthbridge/oauthbridge/proxy"
 	"github.com/oauthbridge/oauthbridge/proxy/login"
 	"github.com/oauthbridge/oauthbridge/proxy/saslmech"
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
@@ -20,7 +22,7 @@ func (c *conn) login(creds *saslmech.Credentials) step {
 	defer cancel()
 	req := login.Request{Protocol: login.SMTP, Username: creds.Username,
 		Password: creds.Password, Remote: c.sess.Remote}
-	up, g, err := c.srv.authenticate(ctx, req, c.helo)
+	up, g, err := c.srv.authenticate(ctx, c.sess, req, c.helo)
 	if err != nil {
 		return c.loginFailed(err)
 	}
@@ -28,6 +30,7 @@ func (c *conn) login(creds *saslmech.Credentials) step {
 	c.sess.Result = "ok"
 	c.log.Info("login", zap.String("account", g.Account), zap.String("provider", g.Provider),
 		zap.String("result", "ok"))
+	c.srv.loginDone(c.sess, nil)
 	c.send("235 2.7.0 Authentication successful\r\n")
 	if c.werr != nil {
 		up.conn.Close()
@@ -48,6 +51,7 @@ func (c *conn) loginFailed(err error) step {
 	c.sess.Result = result
 	c.log.Info("login", zap.String("account", c.sess.Account), zap.String("result", result),
 		zap.Error(err))
+	c.srv.loginDone(c.sess, err)
 	c.send(reply)
 	if c.werr != nil {
 		return stepClose
@@ -58,7 +62,7 @@ func (c *conn) loginFailed(err error) step {
 // authenticate gets a grant and logs in upstream with it. When the
 // upstream refuses the token, the authenticator is told and asked once
 // more (a token can be revoked before it expires), and the new one tried.
-func (srv *Server) authenticate(ctx context.Context, req login.Request, helo string) (*upConn, *login.Grant, error) {
+func (srv *Server) authenticate(ctx context.Context, sess *proxy.Session, req login.Request, helo string) (*upConn, *login.Grant, error) {
 	for attempt := 1; ; attempt++ {
 		g, err := srv.Auth.Authenticate(ctx, req)
 		if err == nil && g == nil {
@@ -67,7 +71,9 @@ func (srv *Server) authenticate(ctx context.Context, req login.Request, helo str
 		if err != nil {
 			return nil, nil, err
 		}
+		start := time.Now()
 		up, err := dialUpstream(ctx, g, helo)
+		srv.upstreamDone(sess, start, err)
 		if err == nil {
 			srv.caps.learn(g.Provider, up.caps)
 			return up, g, nil

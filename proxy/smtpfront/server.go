@@ -67,6 +67,8 @@ type Server struct {
 
 	// Log is used when the Session carries no logger.
 	Log *zap.Logger
+	// Observer, when set, hears how each login ends (metrics).
+	Observer Observer
 
 	caps capsCache
 }
