@@ -27,6 +27,11 @@ type Config struct {
 	Limits Limits `yaml:"limits"`
 	// Log configures logging.
 	Log Log `yaml:"log"`
+	// Admin protects the admin status page.
+	Admin Admin `yaml:"admin"`
+	// ShutdownGrace is how long SIGTERM or SIGINT waits for open sessions
+	// to end before closing them. Default 10s.
+	ShutdownGrace time.Duration `yaml:"shutdown_grace"`
 
 	// file and keys locate each key in the loaded file, for error texts.
 	file string

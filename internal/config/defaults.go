@@ -95,6 +95,7 @@ func (c *Config) applyDefaults(dir string) {
 	}
 	c.Limits.applyDefaults()
 	c.Log.applyDefaults()
+	c.applyOpsDefaults()
 }
 
 // publicURLFor turns the HTTP listener address into a URL a browser on the

@@ -84,6 +84,9 @@ func (c *Config) resolveSecrets() error {
 		errs = append(errs, c.keyErr("store.dsn", "%s", err.Error()))
 	}
 	c.Store.DSN = v
+	if err := c.resolveAdmin(); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
 }
 

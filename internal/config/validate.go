@@ -26,6 +26,7 @@ func (c *Config) Validate() error {
 	}
 	v.limits()
 	v.log()
+	v.ops()
 	return errors.Join(v.errs...)
 }
 
