@@ -38,6 +38,9 @@ type page struct {
 	Message  string
 	StartURL string
 	Expires  string
+	Created  string
+	// FromStart: the ticket was opened on the start page.
+	FromStart bool
 	// Flows are the choices offered (choose page).
 	Flows []Flow
 	// Generated: the password will be generated at the end.

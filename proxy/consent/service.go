@@ -102,7 +102,7 @@ func (s *Service) ticketFor(ctx context.Context, account, provider, upstream, pa
 	if err != nil && !errors.Is(err, ErrTicketNotFound) {
 		return nil, false, fmt.Errorf("consent: %w", err)
 	}
-	if prev != nil && (prev.Stage != StageChoose || prev.Provider != provider || prev.NewPassword) {
+	if prev != nil && (prev.Stage != StageChoose || prev.Provider != provider || prev.FromStart) {
 		prev = nil
 	}
 	var kdf tokenstore.KDFParams

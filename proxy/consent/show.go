@@ -11,7 +11,7 @@ import (
 func (s *Service) showTicket(ctx context.Context, w http.ResponseWriter, t *Ticket) {
 	p := s.providers[t.Provider]
 	pg := &page{Title: "Allow mail access", Account: t.Account, Provider: p.Label, Ticket: t.ID,
-		CSRF: s.csrfToken("ticket", t.ID), Notice: t.Notice, Expires: expiresText(t.Expires), Generated: t.Key == nil}
+		CSRF: s.csrfToken("ticket", t.ID), Notice: t.Notice, Expires: expiresText(t.Expires), Created: expiresText(t.Created), FromStart: t.FromStart, Generated: t.Key == nil}
 	switch t.Stage {
 	case StageDevice:
 		pg.Title, pg.Refresh = "Enter the code", 5

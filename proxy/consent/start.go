@@ -91,6 +91,7 @@ func (s *Service) chosenPassword(r *http.Request) (string, string) {
 // startTicket opens a ticket for a start-page consent.
 func (s *Service) startTicket(ctx context.Context, a Account, password string) (*Ticket, error) {
 	t := s.newTicket(a.Name, a.Provider, a.UpstreamUser)
+	t.FromStart = true
 	if password != "" {
 		t.KDF, t.NewPassword = s.cfg.KDF(), true
 		key, err := s.derive(ctx, []byte(password), t.KDF)

@@ -47,6 +47,8 @@ type Ticket struct {
 	// NewPassword is true when the user chose a new password on the start
 	// page (the success text differs).
 	NewPassword bool
+	// FromStart is true for tickets opened on the start page.
+	FromStart bool
 	// Created and Expires bound the ticket's life.
 	Created, Expires time.Time
 	// Stage is where the consent stands; Notice is the plain-language
