@@ -48,8 +48,28 @@ type ServiceConfig struct {
 	VerifierTTL time.Duration
 	// Throttle tunes failed-login throttling.
 	Throttle ThrottleConfig
+	// KDF returns the current key derivation parameters (nil:
+	// tokenstore.DefaultKDF). Unknown users pay for a derivation with
+	// them, and a record sealed under weaker ones is re-sealed under them
+	// at its next successful login.
+	KDF func() tokenstore.KDFParams
+	// MaxConcurrentKDF bounds the derivations running at once (default:
+	// GOMAXPROCS, at least 2). Each takes the KDF's memory (64 MiB by
+	// default), so a flood of logins queues here instead of exhausting
+	// memory.
+	MaxConcurrentKDF int
 	// Log receives one line per login attempt; nil discards.
 	Log *zap.Logger
+	// Audit, when set, receives the audit stream: exactly one line per
+	// login attempt, in the fixed shape NewAuditLogger writes (see
+	// audit.go and deploy/fail2ban).
+	Audit *zap.Logger
+	// OnAttempt, when set, is called after every login attempt (for
+	// metrics). It must return quickly.
+	OnAttempt func(Attempt)
+	// OnThrottle, when set, is called when throttling locks a key or
+	// refuses an attempt (for metrics). It must return quickly.
+	OnThrottle func(ThrottleEvent)
 }
 
 // ConsentStarter opens a consent ticket for an account that has no usable
@@ -67,8 +87,10 @@ type Service struct {
 	cfg      ServiceConfig
 	verifier *verifierCache
 	throttle *throttle
+	kdf      *kdfGate
 	decoy    tokenstore.KDFParams
 	log      *zap.Logger
+	audit    *zap.Logger
 }
 
 var _ Authenticator = (*Service)(nil)
@@ -89,12 +111,21 @@ func NewService(cfg ServiceConfig) (*Service, error) {
 	if cfg.VerifierTTL <= 0 {
 		cfg.VerifierTTL = 10 * time.Minute
 	}
-	log := cfg.Log
-	if log == nil {
-		log = zap.NewNop()
+	if cfg.KDF == nil {
+		cfg.KDF = tokenstore.DefaultKDF
 	}
-	return &Service{cfg: cfg, verifier: newVerifierCache(cfg.VerifierTTL),
-		throttle: newThrottle(cfg.Throttle), decoy: tokenstore.DefaultKDF(), log: log}, nil
+	s := &Service{cfg: cfg, verifier: newVerifierCache(cfg.VerifierTTL),
+		kdf: newKDFGate(cfg.MaxConcurrentKDF), decoy: cfg.KDF(),
+		log: orNop(cfg.Log), audit: orNop(cfg.Audit)}
+	s.throttle = newThrottle(cfg.Throttle, s.throttled)
+	return s, nil
+}
+
+func orNop(l *zap.Logger) *zap.Logger {
+	if l == nil {
+		return zap.NewNop()
+	}
+	return l
 }
 
 // Resolve maps a login name to its canonical account and rule.
@@ -106,24 +137,26 @@ func (s *Service) Resolve(username string) (string, Rule, bool) {
 // fresh access token.
 func (s *Service) Authenticate(ctx context.Context, req Request) (*Grant, error) {
 	start := time.Now()
-	g, err := s.authenticate(ctx, req)
-	s.log.Info("login",
-		zap.String("protocol", string(req.Protocol)),
-		zap.String("user", req.Username),
-		zap.Stringer("remote", addrString{req.Remote}),
-		zap.String("result", Outcome(err)),
-		zap.Duration("duration", time.Since(start)),
-		zap.NamedError("reason", safeReason(err)))
+	var a attempt
+	g, err := s.authenticate(ctx, req, &a)
+	s.record(req, err, a.reason, start)
 	return g, err
 }
 
-func (s *Service) authenticate(ctx context.Context, req Request) (*Grant, error) {
+// attempt collects what the audit line says about one login beyond its
+// error: why it failed, in words the client never sees.
+type attempt struct {
+	reason string
+}
+
+func (s *Service) authenticate(ctx context.Context, req Request, a *attempt) (*Grant, error) {
 	source := sourceKey(req.Remote)
 	typed := Canonical(req.Username)
-	if wait, blocked := s.throttle.blocked(typed, source); blocked {
+	if wait, kind, blocked := s.throttle.blocked(typed, source); blocked {
+		a.reason = kind + " locked"
 		return nil, fmt.Errorf("%w (retry in %s)", ErrThrottled, wait.Round(time.Second))
 	}
-	g, err := s.check(ctx, req)
+	g, err := s.check(ctx, req, a)
 	switch {
 	case err == nil:
 		s.throttle.succeed(g.Account, source)
@@ -134,24 +167,20 @@ func (s *Service) authenticate(ctx context.Context, req Request) (*Grant, error)
 }
 
 // check verifies the password and obtains the grant, throttling aside.
-func (s *Service) check(ctx context.Context, req Request) (*Grant, error) {
+func (s *Service) check(ctx context.Context, req Request, a *attempt) (*Grant, error) {
 	account, rule, ok := s.Resolve(req.Username)
 	if !ok {
-		s.burnDecoy(req.Password)
-		return nil, ErrBadCredentials
+		a.reason = reasonUnknownUser
+		return nil, s.burnDecoy(ctx, req.Password)
 	}
 	route := s.cfg.Routes[rule.Provider]
-	key, err := s.unlock(ctx, account, rule.Provider, req.Password)
+	tok, err := s.token(ctx, account, rule.Provider, req.Password, a)
 	if err != nil {
 		return nil, err
 	}
 	ep, ok := route.Endpoints[req.Protocol]
 	if !ok {
 		return nil, fmt.Errorf("%s via %s: %w", req.Protocol, rule.Provider, ErrNoProtocol)
-	}
-	tok, err := s.cfg.Broker.AccessToken(ctx, account, key)
-	if err != nil {
-		return nil, s.brokerError(ctx, account, rule.Provider, req.Password, err)
 	}
 	user := tok.UpstreamUser
 	if user == "" {
@@ -167,9 +196,34 @@ func (s *Service) check(ctx context.Context, req Request) (*Grant, error) {
 	}, nil
 }
 
-// unlock returns the account's sealing key if password is right.
-func (s *Service) unlock(ctx context.Context, account, provider, password string) ([]byte, error) {
-	if key, ok := s.verifier.lookup(account, password); ok {
+// token unlocks the account's grant with password and asks the broker for
+// an access token. A key that stops opening the record between the check
+// and the broker's read (a remembered key after the record was re-sealed,
+// here or by another replica) gets one more try with a fresh read, so a
+// right password is never refused because of that race.
+func (s *Service) token(ctx context.Context, account, provider, password string, a *attempt) (broker.Token, error) {
+	for try := 0; ; try++ {
+		key, err := s.unlock(ctx, account, provider, password, try == 0, a)
+		if err != nil {
+			return broker.Token{}, err
+		}
+		tok, err := s.cfg.Broker.AccessToken(ctx, account, key)
+		if errors.Is(err, tokenstore.ErrWrongKey) && try == 0 {
+			s.verifier.forget(account)
+			continue
+		}
+		if err != nil {
+			return broker.Token{}, s.brokerError(ctx, account, provider, password, err, a)
+		}
+		return tok, nil
+	}
+}
+
+// unlock returns the account's sealing key if password is right: from
+// the verifier cache when cached allows it, else by deriving it with the
+// record's parameters (and upgrading the record if they are weak).
+func (s *Service) unlock(ctx context.Context, account, provider, password string, cached bool, a *attempt) ([]byte, error) {
+	if key, ok := s.verifier.lookup(account, password); ok && cached {
 		return key, nil
 	}
 	rec, err := s.cfg.Store.Get(ctx, account)
@@ -181,21 +235,30 @@ func (s *Service) unlock(ctx context.Context, account, provider, password string
 	case rec.Status != tokenstore.StatusOK:
 		return nil, s.consent(ctx, account, provider, password, rec.StatusReason)
 	}
-	key := tokenstore.DeriveKey([]byte(password), rec.KDF)
+	key, err := s.kdf.derive(ctx, password, rec.KDF)
+	if err != nil {
+		return nil, err
+	}
 	if _, err := tokenstore.Open(key, account, rec.Sealed); err != nil {
+		a.reason = reasonWrongPassword
 		return nil, ErrBadCredentials
 	}
+	key = s.upgrade(ctx, rec, password, key)
 	s.verifier.store(account, password, key)
 	return key, nil
 }
 
 // burnDecoy spends the same work as a real password check, so that an
-// unknown user cannot be told from a wrong password by timing.
-func (s *Service) burnDecoy(password string) {
-	tokenstore.DeriveKey([]byte(password), s.decoy)
+// unknown user cannot be told from a wrong password by timing, and
+// returns what a wrong password returns.
+func (s *Service) burnDecoy(ctx context.Context, password string) error {
+	if _, err := s.kdf.derive(ctx, password, s.decoy); err != nil {
+		return err
+	}
+	return ErrBadCredentials
 }
 
-func (s *Service) brokerError(ctx context.Context, account, provider, password string, err error) error {
+func (s *Service) brokerError(ctx context.Context, account, provider, password string, err error, a *attempt) error {
 	switch {
 	case errors.Is(err, tokenstore.ErrNotFound):
 		return s.consent(ctx, account, provider, password, "")
@@ -204,6 +267,7 @@ func (s *Service) brokerError(ctx context.Context, account, provider, password s
 		return s.consent(ctx, account, provider, password, "the provider no longer accepts the stored authorisation")
 	case errors.Is(err, tokenstore.ErrWrongKey):
 		s.verifier.forget(account)
+		a.reason = reasonWrongPassword
 		return ErrBadCredentials
 	default:
 		return fmt.Errorf("token for %s: %w: %v", account, ErrTemporary, err)

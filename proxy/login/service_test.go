@@ -37,6 +37,8 @@ type env struct {
 	svc   *login.Service
 	logs  *observer.ObservedLogs
 	path  string
+	// cfg is what svc was built from, to build a second replica.
+	cfg login.ServiceConfig
 }
 
 // linkConsent hands out a fixed-shape link and records what it was given.
@@ -48,6 +50,14 @@ func (c *linkConsent) StartConsent(_ context.Context, account, provider, passwor
 }
 
 func newEnv(t *testing.T, consent login.ConsentStarter) *env {
+	t.Helper()
+	return newEnvWith(t, func(c *login.ServiceConfig) { c.Consent = consent })
+}
+
+// newEnvWith builds the environment with cheap KDF parameters everywhere,
+// then lets tune change the service's configuration (and br.KDF may be
+// changed afterwards for records saved later).
+func newEnvWith(t *testing.T, tune func(*login.ServiceConfig)) *env {
 	t.Helper()
 	idp := testidp.New(t)
 	path := filepath.Join(t.TempDir(), "tokens.json")
@@ -62,22 +72,24 @@ func newEnv(t *testing.T, consent login.ConsentStarter) *env {
 		"lab": {Name: "lab", OAuth2: idp.Config(""), HTTPClient: idp.Client()},
 	}, log)
 	br.KDF = cheapKDF
-	svc, err := login.NewService(login.ServiceConfig{
+	cfg := login.ServiceConfig{
 		Rules: []login.Rule{
 			{Match: "boss@example.test", Provider: "lab", UpstreamUser: "boss@tenant.example"},
 			{Match: "*@example.test", Provider: "lab"},
 		},
 		Routes: map[string]*login.Route{"lab": {Provider: "lab", Mechanism: "XOAUTH2",
 			Endpoints: map[login.Protocol]upstream.Endpoint{login.IMAP: {Addr: "127.0.0.1:1", TLS: upstream.Implicit}}}},
-		Store:   st,
-		Broker:  br,
-		Consent: consent,
-		Log:     log,
-	})
+		Store:  st,
+		Broker: br,
+		Log:    log,
+		KDF:    cheapKDF,
+	}
+	tune(&cfg)
+	svc, err := login.NewService(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{idp: idp, store: st, br: br, svc: svc, logs: logs, path: path}
+	return &env{idp: idp, store: st, br: br, svc: svc, logs: logs, path: path, cfg: cfg}
 }
 
 func (e *env) authorize(t *testing.T, account, password string) {

@@ -7,75 +7,101 @@ import (
 	"time"
 )
 
-// ThrottleConfig tunes failed-login throttling. Zero values take defaults.
+// ThrottleConfig tunes failed-login throttling. Zero values take the
+// defaults, which give these windows:
+//
+//   - Each source address (IPv6: its /64) and each account name may fail
+//     5 times (Free) with no delay at all: typos cost nothing.
+//   - The 6th failure locks the key for 1 s (Base), each further failure
+//     doubles the lock: 1, 2, 4, ... s, capped at 15 min for a source and 5
+//     min for an account. While locked, attempts are refused without
+//     checking the password (no KDF runs) and do not extend the lock.
+//   - Failures are forgotten 1 h after the last one (Forget).
+//   - The same wrong password for the same account from the same source
+//     within 5 min counts once: Thunderbird's PLAIN, LOGIN, then LOGIN
+//     command with one typo, on every reconnect, is one mistake.
+//   - A source that logged in to an account before (its usual address,
+//     remembered for 30 days) is never held back by that account's lock, so
+//     a flood of guesses from elsewhere does not keep the owner out. From
+//     a new address the owner waits at most MaxAccount (5 min) per lock
+//     while the flood goes on.
+//   - A success clears the source's failures only when all of them were
+//     for the account that succeeded, so an attacker cannot reset their
+//     counter by logging in to an account of their own between guesses.
 type ThrottleConfig struct {
 	// Free is how many distinct failures a key may have before delays start
 	// (default 5).
 	Free int
 	// Base is the first lockout; each further failure doubles it (default 1 s).
 	Base time.Duration
-	// Max caps the lockout (default 15 min for sources, 5 min for accounts).
+	// MaxSource and MaxAccount cap the lockout (default 15 min for sources,
+	// 5 min for accounts).
 	MaxSource, MaxAccount time.Duration
 	// Forget is how long a key's failures are remembered (default 1 h).
 	Forget time.Duration
+	// KnownFor is how long a source stays an account's usual address after
+	// its last successful login (default 30 days).
+	KnownFor time.Duration
 	// MaxEntries bounds each table (default 100,000); the oldest entries go
 	// first when it is full, so an attacker with many addresses cannot make
 	// the tables grow without bound.
 	MaxEntries int
 }
 
+// repeatWindow is how long the same wrong password counts as one mistake.
+const repeatWindow = 5 * time.Minute
+
 func (c *ThrottleConfig) defaults() {
-	if c.Free <= 0 {
-		c.Free = 5
-	}
-	if c.Base <= 0 {
-		c.Base = time.Second
-	}
-	if c.MaxSource <= 0 {
-		c.MaxSource = 15 * time.Minute
-	}
-	if c.MaxAccount <= 0 {
-		c.MaxAccount = 5 * time.Minute
-	}
-	if c.Forget <= 0 {
-		c.Forget = time.Hour
-	}
-	if c.MaxEntries <= 0 {
-		c.MaxEntries = 100_000
+	setDefault(&c.Free, 5)
+	setDefault(&c.Base, time.Second)
+	setDefault(&c.MaxSource, 15*time.Minute)
+	setDefault(&c.MaxAccount, 5*time.Minute)
+	setDefault(&c.Forget, time.Hour)
+	setDefault(&c.KnownFor, 30*24*time.Hour)
+	setDefault(&c.MaxEntries, 100_000)
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
 	}
 }
 
-// throttle counts failed logins per source address and per account.
-//
-// Two rules keep it from punishing the innocent. A failure that repeats
-// the same wrong password for the same account from the same source
-// (Thunderbird tries PLAIN, then LOGIN, then the LOGIN command with one
-// typo) counts once. And an account's lockout does not apply to a source
-// that logged in to that account successfully before: an attacker
-// hammering alice's account from elsewhere cannot keep alice out of her
-// own mail, while the per-source limit still stops the attacker.
+// throttle counts failed logins per source address and per account; see
+// ThrottleConfig for the rules. Its tables are bounded, and every event
+// that changes what a client experiences (a lock starting, an attempt
+// refused) is reported through emit, outside the lock.
 type throttle struct {
-	cfg ThrottleConfig
-	now func() time.Time
+	cfg  ThrottleConfig
+	now  func() time.Time
+	emit func(ThrottleEvent)
 
 	mu       sync.Mutex
 	sources  map[string]*failures
 	accounts map[string]*failures
-	known    map[knownKey]time.Time // account+source that succeeded
+	known    map[knownKey]time.Time // account+source that succeeded, and when
 }
 
+// failures is one key's record.
 type failures struct {
 	count     int
 	until     time.Time
 	last      time.Time
 	lastGuess [sha256.Size]byte
+	// account is the one account a source's failures were for; mixed is
+	// set once they were for several.
+	account string
+	mixed   bool
 }
 
 type knownKey struct{ account, source string }
 
-func newThrottle(cfg ThrottleConfig) *throttle {
+func newThrottle(cfg ThrottleConfig, emit func(ThrottleEvent)) *throttle {
 	cfg.defaults()
-	return &throttle{cfg: cfg, now: time.Now, sources: map[string]*failures{},
+	if emit == nil {
+		emit = func(ThrottleEvent) {}
+	}
+	return &throttle{cfg: cfg, now: time.Now, emit: emit, sources: map[string]*failures{},
 		accounts: map[string]*failures{}, known: map[knownKey]time.Time{}}
 }
 
@@ -104,98 +130,83 @@ func sourceKey(a net.Addr) string {
 }
 
 // blocked reports whether a login for account from source must be refused
-// without even checking the password, and for how long.
-func (t *throttle) blocked(account, source string) (time.Duration, bool) {
+// without even checking the password, for how long, and which key holds
+// it back ("source" or "account").
+func (t *throttle) blocked(account, source string) (time.Duration, string, bool) {
+	wait, kind, ok := t.check(account, source)
+	if ok {
+		key := source
+		if kind == KindAccount {
+			key = account
+		}
+		t.emit(ThrottleEvent{Kind: kind, Action: ActionRefused, Key: key, For: wait})
+	}
+	return wait, kind, ok
+}
+
+func (t *throttle) check(account, source string) (time.Duration, string, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	now := t.now()
 	if f := t.sources[source]; f != nil && now.Before(f.until) {
-		return f.until.Sub(now), true
+		return f.until.Sub(now), KindSource, true
 	}
-	if account == "" {
-		return 0, false
-	}
-	if _, ok := t.known[knownKey{account, source}]; ok {
-		return 0, false
+	if account == "" || t.isKnown(account, source, now) {
+		return 0, "", false
 	}
 	if f := t.accounts[account]; f != nil && now.Before(f.until) {
-		return f.until.Sub(now), true
+		return f.until.Sub(now), KindAccount, true
 	}
-	return 0, false
+	return 0, "", false
 }
 
-// fail records a failed guess (tag identifies the guessed password).
-func (t *throttle) fail(account, source string, tag [sha256.Size]byte) {
+func (t *throttle) isKnown(account, source string, now time.Time) bool {
+	at, ok := t.known[knownKey{account, source}]
+	return ok && now.Sub(at) < t.cfg.KnownFor
+}
+
+// fail records a failed guess; guess identifies the password tried (an
+// HMAC under a process-local key, never the password).
+func (t *throttle) fail(account, source string, guess [sha256.Size]byte) {
+	var events []ThrottleEvent
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	now := t.now()
-	t.bump(t.sources, source, tag, now, t.cfg.MaxSource)
+	// The source's tag binds the account too: one common password sprayed
+	// over many accounts is many guesses, not one repeated typo.
+	if e, ok := t.bump(t.sources, source, account, sourceGuess(account, guess), now, t.cfg.MaxSource); ok {
+		events = append(events, ThrottleEvent{Kind: KindSource, Action: ActionLocked, Key: source, Failures: e.count, For: e.until.Sub(now)})
+	}
 	if account != "" {
-		t.bump(t.accounts, account, tag, now, t.cfg.MaxAccount)
+		if e, ok := t.bump(t.accounts, account, account, guess, now, t.cfg.MaxAccount); ok {
+			events = append(events, ThrottleEvent{Kind: KindAccount, Action: ActionLocked, Key: account, Failures: e.count, For: e.until.Sub(now)})
+		}
+	}
+	t.mu.Unlock()
+	for _, e := range events {
+		t.emit(e)
 	}
 }
 
-// succeed clears the source's failures and remembers it as one of the
-// account's usual addresses.
+func sourceGuess(account string, guess [sha256.Size]byte) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write(guess[:])
+	h.Write([]byte(account))
+	var out [sha256.Size]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}
+
+// succeed remembers source as one of the account's usual addresses and
+// forgives the source's failures if they were all for this account.
 func (t *throttle) succeed(account, source string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.sources, source)
-	if len(t.known) >= t.cfg.MaxEntries {
-		t.evictKnown()
+	if f := t.sources[source]; f != nil && !f.mixed && f.account == account {
+		delete(t.sources, source)
 	}
-	t.known[knownKey{account, source}] = t.now()
-}
-
-func (t *throttle) bump(m map[string]*failures, key string, tag [sha256.Size]byte, now time.Time, max time.Duration) {
-	f := m[key]
-	if f != nil && now.Sub(f.last) > t.cfg.Forget {
-		f = nil
+	k := knownKey{account, source}
+	if _, ok := t.known[k]; !ok && len(t.known) >= t.cfg.MaxEntries {
+		t.evictKnown(t.now())
 	}
-	if f == nil {
-		if len(m) >= t.cfg.MaxEntries {
-			t.evict(m, now)
-		}
-		f = &failures{}
-		m[key] = f
-	} else if f.lastGuess == tag && now.Sub(f.last) < 5*time.Minute {
-		f.last = now // the same wrong password again: one mistake
-		return
-	}
-	f.count++
-	f.last, f.lastGuess = now, tag
-	if over := f.count - t.cfg.Free; over > 0 {
-		d := t.cfg.Base << min(over-1, 30)
-		if d > max || d <= 0 {
-			d = max
-		}
-		f.until = now.Add(d)
-	}
-}
-
-// evict makes room in a full table: expired entries first, then an
-// arbitrary sixteenth of the rest, so that a flood of new sources costs
-// amortised constant time per insert instead of a scan each.
-func (t *throttle) evict(m map[string]*failures, now time.Time) {
-	for k, f := range m {
-		if now.Sub(f.last) > t.cfg.Forget {
-			delete(m, k)
-		}
-	}
-	dropSome(m, len(m)-t.cfg.MaxEntries+t.cfg.MaxEntries/16)
-}
-
-func (t *throttle) evictKnown() {
-	dropSome(t.known, len(t.known)-t.cfg.MaxEntries+t.cfg.MaxEntries/16)
-}
-
-// dropSome deletes n entries in map iteration order, which Go randomises.
-func dropSome[K comparable, V any](m map[K]V, n int) {
-	for k := range m {
-		if n <= 0 {
-			return
-		}
-		delete(m, k)
-		n--
-	}
+	t.known[k] = t.now()
 }
