@@ -22,18 +22,25 @@ const (
 	ResultClosed       = "closed"
 )
 
+// Results the listener sets when the client hit one of its limits.
+const (
+	ResultInputLimit = "input_limit"
+)
+
 // serveConn runs one connection from accept to its summary line.
-func (s *Server) serveConn(conn net.Conn) {
+func (s *Server) serveConn(raw net.Conn, source string) {
 	defer s.wg.Done()
 	defer s.Limiter.Release()
-	defer s.untrack(conn)
-	sess := s.newSession(conn)
+	defer s.Sources.Release(source)
+	defer s.untrack(raw)
+	sess := s.newSession(raw)
 	defer func() { sess.Log.Info("connection", sess.Summary()...) }()
-	defer conn.Close()
+	defer raw.Close()
 	defer s.recoverPanic(sess)
 
+	conn := newBudgetConn(raw, s.PreLoginBytes)
 	if s.TLSConfig != nil {
-		tc, err := s.handshake(conn)
+		tc, err := s.handshake(raw, conn)
 		if err != nil {
 			sess.Result = ResultTLSHandshake
 			sess.Log.Debug("tls handshake failed", zap.Error(err))
@@ -42,8 +49,21 @@ func (s *Server) serveConn(conn net.Conn) {
 		conn, sess.TLS = tc, true
 	}
 	s.Handler.ServeConn(s.ctx, conn, sess)
+	s.noteLimits(conn, sess)
 	if sess.Result == "" {
 		sess.Result = ResultClosed
+	}
+}
+
+// noteLimits records in the session a limit the client ran into, which
+// the front end saw only as a failed read.
+func (s *Server) noteLimits(conn net.Conn, sess *proxy.Session) {
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	if overBudget(conn) {
+		sess.Result = ResultInputLimit
+		sess.Log.Info("client sent too much before login; closed")
 	}
 }
 
@@ -60,18 +80,20 @@ func (s *Server) newSession(conn net.Conn) *proxy.Session {
 	}
 }
 
-// handshake completes implicit TLS within the handshake timeout.
-func (s *Server) handshake(conn net.Conn) (*tls.Conn, error) {
+// handshake completes implicit TLS over conn within the handshake
+// timeout. The deadline is set on raw, beneath the byte budget, so that
+// clearing it does not count as the end of the login phase.
+func (s *Server) handshake(raw, conn net.Conn) (*tls.Conn, error) {
 	timeout := s.HandshakeTimeout
 	if timeout <= 0 {
 		timeout = DefaultHandshakeTimeout
 	}
 	tc := tls.Server(conn, s.TLSConfig)
-	conn.SetDeadline(time.Now().Add(timeout))
+	raw.SetDeadline(time.Now().Add(timeout))
 	if err := tc.HandshakeContext(s.ctx); err != nil {
 		return nil, err
 	}
-	conn.SetDeadline(time.Time{})
+	raw.SetDeadline(time.Time{})
 	return tc, nil
 }
 

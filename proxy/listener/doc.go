@@ -9,9 +9,15 @@
 // 127.0.0.1 and ::1) generated once in the state directory and reused, so
 // that a mail client asked to accept it once keeps working.
 //
+// Every front end inherits two bounds on clients that have not logged in:
+// open connections per source address (SourceLimiter, besides the total
+// of Limiter), and the bytes a client may send before login
+// (PreLoginBytes, noticed as over when the front end clears its login read
+// deadline; see budgetConn).
+//
 // Invariants: a panic in a handler is recovered, logged without its value
 // (it may hold a password) and closes only that connection; a connection
-// over the limit is refused before any handler runs; Shutdown stops
+// over a limit is refused before any handler runs; Shutdown stops
 // accepting at once and cancels the remaining sessions when its context
 // ends, so a stop never waits on an IDLE that lasts for hours.
 package listener

@@ -38,6 +38,14 @@ type Server struct {
 	Handler proxy.Handler
 	// Limiter bounds open connections; nil means no bound.
 	Limiter *Limiter
+	// Sources bounds open connections per client address; nil means no
+	// bound.
+	Sources *SourceLimiter
+	// PreLoginBytes bounds what a client may send before it has logged in
+	// (see budgetConn for how the login is noticed); past it reads fail
+	// with ErrPreLoginBudget. Zero means DefaultPreLoginBytes, negative no
+	// bound.
+	PreLoginBytes int64
 	// Refuse, if set, writes a one-line, protocol-appropriate refusal to a
 	// plain-text client over the limit before it is closed (for example
 	// "* BYE too many connections"). Implicit-TLS clients are closed
@@ -130,20 +138,27 @@ func (s *Server) isClosing() bool {
 // accept admits or refuses one connection.
 func (s *Server) accept(conn net.Conn) {
 	if !s.Limiter.TryAcquire() {
-		s.refuse(conn)
+		s.refuse(conn, "too many open connections")
+		return
+	}
+	key, ok := s.Sources.TryAcquire(conn.RemoteAddr())
+	if !ok {
+		s.Limiter.Release()
+		s.refuse(conn, "too many connections from this address")
 		return
 	}
 	if !s.track(conn) {
+		s.Sources.Release(key)
 		s.Limiter.Release()
 		conn.Close()
 		return
 	}
-	go s.serveConn(conn)
+	go s.serveConn(conn, key)
 }
 
-// refuse tells a client over the limit and closes its connection.
-func (s *Server) refuse(conn net.Conn) {
-	s.Log.Warn("connection refused: too many open connections",
+// refuse tells a client over a limit and closes its connection.
+func (s *Server) refuse(conn net.Conn, why string) {
+	s.Log.Warn("connection refused: "+why,
 		zap.String("listener", s.Name), zap.Stringer("remote", conn.RemoteAddr()), zap.Int("open", s.Limiter.InUse()))
 	if s.Refuse != nil && s.TLSConfig == nil {
 		conn.SetWriteDeadline(time.Now().Add(refuseTimeout))
