@@ -123,17 +123,7 @@ func TestLockWaitFollowsContext(t *testing.T) {
 	dsn := freshSchema(t)
 	a, b := openStore(t, dsn), openStore(t, dsn)
 	put(t, a, record("alice@example.com"))
-	locked, release := make(chan struct{}), make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- a.Update(context.Background(), "alice@example.com", func(r *tokenstore.Record) error {
-			close(locked)
-			<-release
-			r.StatusReason = "holder"
-			return nil
-		})
-	}()
-	<-locked
+	release, done := holdRow(t, a, "alice@example.com", func(r *tokenstore.Record) { r.StatusReason = "holder" })
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	err := b.Update(ctx, "alice@example.com", func(*tokenstore.Record) error {
@@ -143,7 +133,7 @@ func TestLockWaitFollowsContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("waiting Update: err = %v, want context.DeadlineExceeded", err)
 	}
-	close(release)
+	release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
@@ -158,17 +148,7 @@ func TestWaiterSeesWinnersWrite(t *testing.T) {
 	dsn := freshSchema(t)
 	a, b := openStore(t, dsn), openStore(t, dsn)
 	put(t, a, record("alice@example.com"))
-	locked, release := make(chan struct{}), make(chan struct{})
-	done := make(chan error, 1)
-	go func() {
-		done <- a.Update(context.Background(), "alice@example.com", func(r *tokenstore.Record) error {
-			close(locked)
-			<-release
-			r.Sealed = []byte("winner's grant")
-			return nil
-		})
-	}()
-	<-locked
+	release, done := holdRow(t, a, "alice@example.com", func(r *tokenstore.Record) { r.Sealed = []byte("winner's grant") })
 	waited := make(chan error, 1)
 	var seen []byte
 	go func() {
@@ -178,11 +158,37 @@ func TestWaiterSeesWinnersWrite(t *testing.T) {
 		})
 	}()
 	waitForLockWaiter(t, dsn)
-	close(release)
+	release()
 	if err := errors.Join(<-done, <-waited); err != nil {
 		t.Fatal(err)
 	}
 	if string(seen) != "winner's grant" {
 		t.Fatalf("waiter saw %q, want the winner's grant", seen)
 	}
+}
+
+// holdRow runs an Update of account on s whose fn applies change only once
+// release is called, and returns when fn holds the row. The row is released
+// at the latest when t ends, so a failing test cannot leave a connection
+// busy and hang the store's Close.
+func holdRow(t *testing.T, s tokenstore.Store, account string, change func(*tokenstore.Record)) (release func(), done <-chan error) {
+	t.Helper()
+	locked, released := make(chan struct{}), make(chan struct{})
+	release = sync.OnceFunc(func() { close(released) })
+	t.Cleanup(release)
+	errs := make(chan error, 1)
+	go func() {
+		errs <- s.Update(context.Background(), account, func(r *tokenstore.Record) error {
+			close(locked)
+			<-released
+			change(r)
+			return nil
+		})
+	}()
+	select {
+	case <-locked:
+	case err := <-errs:
+		t.Fatalf("holder's Update ended before holding the row: %v", err)
+	}
+	return release, errs
 }
