@@ -146,9 +146,9 @@ func TestConsentBrowserCode(t *testing.T) {
 	c.shot("used-link")
 }
 
-// TestConsentBrowserDevice: the page shows Dex's user code; a second tab
-// (the user's phone, say) enters it at Dex and signs in; the first tab
-// finishes by itself.
+// TestConsentBrowserDevice: the page shows Dex's user code; a second
+// browser (the user's phone, say) enters it at Dex and signs in; the
+// first page finishes by itself.
 func TestConsentBrowserDevice(t *testing.T) {
 	w := needConsentSite(t)
 	u := userDevice
@@ -163,7 +163,7 @@ func TestConsentBrowserDevice(t *testing.T) {
 		t.Fatalf("verification link %+v (%v)", verify, err)
 	}
 	code, _ := chromedp.Run(c.ctx, chromedp.Text(chromedp.CSS(`p.code`)))
-	phone := c.tab()
+	phone := newChrome(t) // another device: its own browser, no shared cookies
 	phone.do("open Dex's device page", chromedp.Navigate(verify.Value+"?user_code="+strings.TrimSpace(code)),
 		chromedp.WaitVisible(chromedp.CSS(`input[name="user_code"]`)))
 	phone.shot("dex-device")
@@ -199,7 +199,6 @@ func TestConsentBrowserPaste(t *testing.T) {
 	signIn.do("open the sign-in page", chromedp.Navigate(auth.Value))
 	signIn.signInAtDex(u)
 	ended := seen.wait(t, pastedRe, 30*time.Second)
-	signIn.shot("ended-on")
 	c.do("paste the address", chromedp.SendKeys(chromedp.CSS(`textarea#pasted`), ended),
 		chromedp.Submit(chromedp.CSS(`textarea#pasted`)))
 	c.waitText("is connected", 30*time.Second)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 	"time"
 )
@@ -49,6 +50,12 @@ func runMain(m *testing.M) int {
 		}
 	}
 	stopWorld()
+	if world != nil && strings.Contains(world.Bridge.Log(), "WARNING: DATA RACE") {
+		// The daemon is built with -race when the suite is: a race in it
+		// must fail the run even though every client saw the right bytes.
+		fmt.Fprintf(os.Stderr, "FAIL: the oauthbridge daemon reported a data race:\n%s\n", world.Bridge.LogTail(8000))
+		code = 1
+	}
 	e.Stop()
 	return code
 }
