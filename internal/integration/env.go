@@ -55,7 +55,9 @@ func Binaries() (dex, dovecot string, err error) {
 		}
 	}
 	var missing []string
-	if dex == "" {
+	if _, err := os.Stat(dex); dex != "" && err != nil {
+		missing = append(missing, fmt.Sprintf("Dex at %s (%v)", dex, err))
+	} else if dex == "" {
 		missing = append(missing, "Dex (run .ci/build-dex, or set OAUTHBRIDGE_DEX)")
 	}
 	dovecot, lerr := exec.LookPath("dovecot")
