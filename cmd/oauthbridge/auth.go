@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"io"
 
 	"go.uber.org/zap"
 
@@ -10,23 +9,21 @@ import (
 	"github.com/oauthbridge/oauthbridge/internal/provider"
 	"github.com/oauthbridge/oauthbridge/proxy/login"
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
+	"github.com/oauthbridge/oauthbridge/tokenstore"
 	"github.com/oauthbridge/oauthbridge/tokenstore/broker"
 )
 
-// buildAuth assembles the login path: token store, providers, broker and
-// the login service that every front end calls. The returned Closer
-// releases the store.
-func buildAuth(ctx context.Context, cfg *config.Config, log *zap.Logger) (login.Authenticator, io.Closer, error) {
-	store, err := openStore(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
+// buildAuth assembles the login path on store: providers, broker and the
+// login service that every front end calls. refreshes, if not nil, hears
+// of every token refresh. The caller owns the store: a configuration
+// reload builds a new login path on the same store.
+func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, log *zap.Logger) (login.Authenticator, error) {
 	providers, err := buildProviders(ctx, cfg, log)
 	if err != nil {
-		store.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	b := broker.New(store, brokerProviders(providers), log)
+	b.Observer = refreshes
 	svc, err := login.NewService(login.ServiceConfig{
 		Rules:  loginRules(cfg),
 		Routes: loginRoutes(providers),
@@ -35,10 +32,9 @@ func buildAuth(ctx context.Context, cfg *config.Config, log *zap.Logger) (login.
 		Log:    log,
 	})
 	if err != nil {
-		store.Close()
-		return nil, nil, err
+		return nil, err
 	}
-	return svc, store, nil
+	return svc, nil
 }
 
 func brokerProviders(ps map[string]*provider.Provider) map[string]*broker.Provider {

@@ -2,22 +2,24 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
 	"github.com/oauthbridge/oauthbridge/internal/config"
+	"github.com/oauthbridge/oauthbridge/proxy"
 	"github.com/oauthbridge/oauthbridge/proxy/listener"
+	"github.com/oauthbridge/oauthbridge/tokenstore"
 )
 
 // daemon is a running proxy: its listeners, HTTP server and the resources
-// they share.
+// they share. What a reload replaces lives in a generation.
 type daemon struct {
 	listeners   []*listener.Server
 	http        *httpServer
@@ -25,12 +27,23 @@ type daemon struct {
 	certCreated bool
 	wg          sync.WaitGroup
 	log         *zap.Logger
+
+	// path is the configuration file a reload reads ("" for the built-in
+	// defaults).
+	path     string
+	store    tokenstore.Store
+	ops      *ops
+	certs    certSwitch
+	handlers map[string]*swapHandler
+	gen      atomic.Pointer[generation]
+	stopping atomic.Bool
+	flusher  *flusher
 }
 
-// startDaemon builds everything from cfg and starts listening. On error,
-// whatever was started is stopped again.
-func startDaemon(ctx context.Context, cfg *config.Config, log *zap.Logger) (*daemon, error) {
-	d := &daemon{log: log}
+// startDaemon builds everything from cfg (read from path) and starts
+// listening. On error, whatever was started is stopped again.
+func startDaemon(ctx context.Context, cfg *config.Config, path string, log *zap.Logger) (*daemon, error) {
+	d := &daemon{log: log, path: path, ops: newOps()}
 	if err := d.start(ctx, cfg); err != nil {
 		d.closeResources()
 		return nil, err
@@ -43,37 +56,32 @@ func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return fmt.Errorf("state_dir: %w", err)
 	}
-	tlsCfg, err := d.serverTLS(cfg)
+	store, err := openStore(cfg)
 	if err != nil {
 		return err
 	}
-	auth, closer, err := buildAuth(ctx, cfg, log)
+	d.store = store
+	d.closers = append(d.closers, store)
+	g, err := d.newGeneration(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	d.closers = append(d.closers, closer)
-	d.listeners = buildListeners(cfg, auth, tlsCfg, log)
+	d.handlers = map[string]*swapHandler{}
+	for name := range g.handlers {
+		d.handlers[name] = &swapHandler{name: name}
+	}
+	d.install(g)
+	d.listeners = buildListeners(cfg, func(name string) proxy.Handler { return d.ops.wrap(d.handlers[name]) },
+		d.certs.config(), log)
 	if cfg.Listen.HTTP != "" {
-		d.http = newHTTPServer(cfg.Listen.HTTP, log)
+		d.http = newHTTPServer(cfg.Listen.HTTP, log, d.mountOps(cfg))
 	}
 	if err := d.listen(); err != nil {
 		return err
 	}
 	d.serveAll()
+	d.startOps()
 	return nil
-}
-
-// serverTLS loads or creates the proxy's certificate.
-func (d *daemon) serverTLS(cfg *config.Config) (*tls.Config, error) {
-	cert, created, err := listener.Certificate(cfg.TLS.Cert, cfg.TLS.Key, cfg.StateDir)
-	if err != nil {
-		return nil, fmt.Errorf("tls: %w", err)
-	}
-	d.certCreated = created
-	if created {
-		d.log.Info("created a self-signed certificate", zap.String("dir", cfg.StateDir))
-	}
-	return listener.ServerTLSConfig(cert), nil
 }
 
 // listen binds every listener, so that a port in use stops the start with
@@ -136,6 +144,7 @@ func (d *daemon) addrs() map[string]string {
 // shutdown stops accepting everywhere at once, then waits for sessions
 // until ctx ends.
 func (d *daemon) shutdown(ctx context.Context) error {
+	d.stopping.Store(true)
 	var wg sync.WaitGroup
 	errs := make(chan error, len(d.listeners)+1)
 	for _, l := range d.listeners {
@@ -148,6 +157,7 @@ func (d *daemon) shutdown(ctx context.Context) error {
 	wg.Wait()
 	d.wg.Wait()
 	close(errs)
+	d.stopOps()
 	d.closeResources()
 	var all []error
 	for err := range errs {

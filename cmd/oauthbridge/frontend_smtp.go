@@ -15,6 +15,6 @@ func newSMTP(p frontParams) proxy.Handler {
 	return &smtpfront.Server{
 		Auth: p.auth, TLSConfig: p.tls, Implicit: p.implicit, RequireTLS: p.requireTLS,
 		MaxLine: p.limits.MaxLineBytes, MaxCommands: p.limits.MaxCommands,
-		LoginTimeout: p.limits.LoginTimeout, Log: p.log,
+		LoginTimeout: p.limits.LoginTimeout, Log: p.log, Observer: p.observer,
 	}
 }

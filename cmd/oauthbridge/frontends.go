@@ -35,6 +35,7 @@ type frontParams struct {
 	implicit   bool
 	requireTLS bool
 	limits     config.Limits
+	observer   loginObserver
 	log        *zap.Logger
 }
 
@@ -52,6 +53,7 @@ func newIMAP(p frontParams) proxy.Handler {
 		Auth: p.auth, TLSConfig: p.tls, Implicit: p.implicit, RequireTLS: p.requireTLS,
 		MaxLine: p.limits.MaxLineBytes, MaxLiteral: p.limits.MaxLiteralBytes,
 		MaxCommands: p.limits.MaxCommands, LoginTimeout: p.limits.LoginTimeout, Log: p.log,
+		Observer: p.observer,
 	}
 }
 
@@ -59,13 +61,28 @@ func newPOP3(p frontParams) proxy.Handler {
 	return &pop3front.Server{
 		Auth: p.auth, TLSConfig: p.tls, Implicit: p.implicit, RequireTLS: p.requireTLS,
 		MaxLine: p.limits.MaxLineBytes, MaxCommands: p.limits.MaxCommands,
-		LoginTimeout: p.limits.LoginTimeout, Log: p.log,
+		LoginTimeout: p.limits.LoginTimeout, Log: p.log, Observer: p.observer,
 	}
 }
 
+// buildHandlers builds the front end of every configured mail listener.
+// A reload builds a new set; the listeners stay.
+func buildHandlers(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Config, obs loginObserver, log *zap.Logger) map[string]proxy.Handler {
+	out := map[string]proxy.Handler{}
+	for _, na := range cfg.Listen.All() {
+		fe, ok := frontEnds[na.Name]
+		if !ok {
+			continue
+		}
+		out[na.Name] = fe.build(frontParams{auth: auth, tls: tlsCfg, implicit: fe.implicit, limits: cfg.Limits,
+			observer: obs, log: log, requireTLS: !fe.implicit && !loopbackAddr(na.Addr)})
+	}
+	return out
+}
+
 // buildListeners creates a listener for every configured mail listener,
-// all sharing one connection limit.
-func buildListeners(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Config, log *zap.Logger) []*listener.Server {
+// all sharing one connection limit; handler gives each its handler.
+func buildListeners(cfg *config.Config, handler func(name string) proxy.Handler, tlsCfg *tls.Config, log *zap.Logger) []*listener.Server {
 	limit := listener.NewLimiter(cfg.Limits.MaxConnections)
 	var out []*listener.Server
 	for _, na := range cfg.Listen.All() {
@@ -76,9 +93,7 @@ func buildListeners(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Co
 			}
 			continue
 		}
-		p := frontParams{auth: auth, tls: tlsCfg, implicit: fe.implicit, limits: cfg.Limits, log: log,
-			requireTLS: !fe.implicit && !loopbackAddr(na.Addr)}
-		l := &listener.Server{Name: na.Name, Addr: na.Addr, Handler: fe.build(p), Limiter: limit,
+		l := &listener.Server{Name: na.Name, Addr: na.Addr, Handler: handler(na.Name), Limiter: limit,
 			HandshakeTimeout: cfg.Limits.LoginTimeout, Log: log}
 		if fe.listenerTLS {
 			l.TLSConfig = tlsCfg

@@ -21,8 +21,13 @@ type httpServer struct {
 	ln  net.Listener
 }
 
-func newHTTPServer(addr string, log *zap.Logger) *httpServer {
+// newHTTPServer builds the server; each mount adds its routes (metrics,
+// readiness, admin page, consent pages).
+func newHTTPServer(addr string, log *zap.Logger, mounts ...func(*http.ServeMux)) *httpServer {
 	mux := http.NewServeMux()
+	for _, m := range mounts {
+		m(mux)
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")

@@ -45,6 +45,8 @@ type env struct {
 	ready func(addrs map[string]string)
 	// readPassword reads a password without echo; nil: from the terminal.
 	readPassword func(prompt string) ([]byte, error)
+	// hup, when set, replaces SIGHUP: each value asks serve to reload.
+	hup chan os.Signal
 }
 
 func main() {

@@ -5,16 +5,11 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/oauthbridge/oauthbridge/internal/config"
 )
-
-// shutdownGrace is how long a stop waits for open sessions before it
-// cancels them (an IDLE session would otherwise hold the stop for hours).
-var shutdownGrace = 10 * time.Second
 
 func runServe(ctx context.Context, e *env, args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
@@ -47,7 +42,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 func serve(ctx context.Context, e *env, cfg *config.Config, path string, log *zap.Logger) int {
 	log.Info("starting oauthbridge", zap.String("version", versionString()), zap.String("config", or(path, "(built-in defaults)")),
 		zap.String("state_dir", cfg.StateDir), zap.Int("providers", len(cfg.Providers)))
-	d, err := startDaemon(ctx, cfg, log)
+	d, err := startDaemon(ctx, cfg, path, log)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
 		fmt.Fprintf(e.stderr, "oauthbridge: %v\n", err)
@@ -59,9 +54,14 @@ func serve(ctx context.Context, e *env, cfg *config.Config, path string, log *za
 	if e.ready != nil {
 		e.ready(d.addrs())
 	}
-	<-ctx.Done()
-	log.Info("stopping", zap.Duration("grace", shutdownGrace))
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	hup, stopHup := e.hangups()
+	d.reloadOnHangup(ctx, hup)
+	stopHup()
+	// The grace bounds the stop: an IDLE session would otherwise hold it
+	// for hours.
+	grace := d.current().cfg.ShutdownGrace
+	log.Info("stopping", zap.Duration("grace", grace))
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := d.shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		log.Warn("shutdown", zap.Error(err))
