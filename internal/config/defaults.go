@@ -96,6 +96,7 @@ func (c *Config) applyDefaults(dir string) {
 	c.Limits.applyDefaults()
 	c.Log.applyDefaults()
 	c.applyOpsDefaults()
+	c.applyHardeningDefaults(dir)
 }
 
 // publicURLFor turns the HTTP listener address into a URL a browser on the

@@ -27,6 +27,7 @@ func (c *Config) Validate() error {
 	v.limits()
 	v.log()
 	v.ops()
+	v.hardening()
 	return errors.Join(v.errs...)
 }
 
