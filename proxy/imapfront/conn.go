@@ -104,6 +104,12 @@ func (c *conn) readFailed(err error) next {
 	case errors.Is(err, lineio.ErrDrop):
 		c.bye("protocol_error", "Line too long")
 	case errors.Is(err, lineio.ErrTooLong):
+		// Counted like a command: otherwise a client could send over-long
+		// lines until the login timeout.
+		if c.count() != nil {
+			c.bye("too_many_commands", "Too many commands before login")
+			return hangUp
+		}
 		c.setResult("protocol_error")
 		return c.reply("* BAD [TOOBIG] Line too long")
 	case c.ctx.Err() != nil:
