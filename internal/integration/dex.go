@@ -83,10 +83,9 @@ func StartDex(ctx context.Context, bin, dir string, cfg DexConfig) (*Dex, error)
 func (d *Dex) writeConfig(cfg DexConfig) error {
 	var pw []map[string]any
 	for _, u := range cfg.Users {
-		// The lowest cost: these are throwaway test users, and hashing
-		// eleven of them at cost 10 under -race takes seconds. Dex checks
-		// the cost only for passwords created through its API.
-		h, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.MinCost)
+		// Dex refuses logins against hashes cheaper than bcrypt's default
+		// cost, even for static test users.
+		h, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost)
 		if err != nil {
 			return fmt.Errorf("dex: hash password: %w", err)
 		}
