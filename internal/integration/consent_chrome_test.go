@@ -26,8 +26,14 @@ type chrome struct {
 	t   *testing.T
 	ctx context.Context
 	dir string // screenshots
-	n   *int
 }
+
+// shotCount numbers each test's screenshots across its browsers, in the
+// order they were taken.
+var shotCount = struct {
+	sync.Mutex
+	n map[string]int
+}{n: map[string]int{}}
 
 // chromiumPath finds the browser, or "" when it is not installed.
 func chromiumPath() string {
@@ -70,7 +76,7 @@ func newChrome(t *testing.T) *chrome {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	return &chrome{t: t, ctx: ctx, dir: dir, n: new(int)}
+	return &chrome{t: t, ctx: ctx, dir: dir}
 }
 
 // tab opens another tab of the same browser (same cookies), as a user
@@ -78,7 +84,7 @@ func newChrome(t *testing.T) *chrome {
 func (c *chrome) tab() *chrome {
 	ctx, cancel := chromedp.NewContext(c.ctx)
 	c.t.Cleanup(cancel)
-	return &chrome{t: c.t, ctx: ctx, dir: c.dir, n: c.n}
+	return &chrome{t: c.t, ctx: ctx, dir: c.dir}
 }
 
 // do runs actions, failing the test with the page's text on error.
@@ -134,9 +140,12 @@ func (c *chrome) shot(name string) {
 		c.t.Logf("screenshot %s: %v", name, err)
 		return
 	}
-	*c.n++
 	test := strings.NewReplacer("/", "-", " ", "_").Replace(c.t.Name())
-	file := filepath.Join(c.dir, fmt.Sprintf("%s-%02d-%s.png", test, *c.n, name))
+	shotCount.Lock()
+	shotCount.n[test]++
+	n := shotCount.n[test]
+	shotCount.Unlock()
+	file := filepath.Join(c.dir, fmt.Sprintf("%s-%02d-%s.png", test, n, name))
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		c.t.Logf("screenshot %s: %v", name, err)
 	}

@@ -38,7 +38,9 @@ var Users = makeUsers()
 func makeUsers() map[string]User {
 	users := map[string]User{}
 	for _, n := range []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "kim"} {
-		users[n] = User{Email: n + "@example.test", Password: n + "-dex-Pa55", LocalPassword: n + "-local pa55",
+		// One Dex password for all: bcrypt at Dex's minimum cost takes
+		// seconds per hash under -race, so the suite hashes it once.
+		users[n] = User{Email: n + "@example.test", Password: "dex-Pa55 shared", LocalPassword: n + "-local pa55",
 			ID: "uid-" + n}
 	}
 	return users
@@ -82,12 +84,17 @@ func StartDex(ctx context.Context, bin, dir string, cfg DexConfig) (*Dex, error)
 
 func (d *Dex) writeConfig(cfg DexConfig) error {
 	var pw []map[string]any
+	hashes := map[string][]byte{}
 	for _, u := range cfg.Users {
-		// Dex refuses logins against hashes cheaper than bcrypt's default
-		// cost, even for static test users.
-		h, err := bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost)
-		if err != nil {
-			return fmt.Errorf("dex: hash password: %w", err)
+		h, ok := hashes[u.Password]
+		if !ok {
+			// Dex refuses logins against hashes cheaper than bcrypt's
+			// default cost, even for static test users.
+			var err error
+			if h, err = bcrypt.GenerateFromPassword([]byte(u.Password), bcrypt.DefaultCost); err != nil {
+				return fmt.Errorf("dex: hash password: %w", err)
+			}
+			hashes[u.Password] = h
 		}
 		pw = append(pw, map[string]any{"email": u.Email, "hash": string(h),
 			"username": strings.Split(u.Email, "@")[0], "userID": u.ID})
