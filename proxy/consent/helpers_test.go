@@ -137,7 +137,7 @@ func (w *world) newLogin(log *zap.Logger) {
 		w.t.Fatal(err)
 	}
 	w.login = svc
-	w.svc.cfg.OnSaved = svc.Forget
+	w.svc.SetOnSaved(svc.Forget)
 }
 
 // newBrowser starts a fresh browser (empty cookie jar).

@@ -161,3 +161,8 @@ func (s *Service) identity(name string, eps Endpoints) *oauthflow.IdentityVerifi
 	s.ids[name] = v
 	return v
 }
+
+// SetOnSaved sets Config.OnSaved after New, for wiring where the login
+// service that wants the call is built from this Service. Call it before
+// the Service serves.
+func (s *Service) SetOnSaved(fn func(account string)) { s.cfg.OnSaved = fn }

@@ -15,7 +15,14 @@ func StartDevice(ctx context.Context, oc *oauth2.Config, client *http.Client) (*
 	if oc.Endpoint.DeviceAuthURL == "" {
 		return nil, fmt.Errorf("the provider offers no device authorization")
 	}
-	da, err := oc.DeviceAuth(withClient(ctx, client))
+	var opts []oauth2.AuthCodeOption
+	if oc.ClientSecret != "" {
+		// RFC 8628 section 3.1: a confidential client authenticates here
+		// as at the token endpoint; x/oauth2 sends only client_id. Dex
+		// needs it: it redeems the approval with these credentials.
+		opts = append(opts, oauth2.SetAuthURLParam("client_secret", oc.ClientSecret))
+	}
+	da, err := oc.DeviceAuth(withClient(ctx, client), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start device authorization: %w", Describe(err))
 	}
