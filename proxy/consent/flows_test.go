@@ -279,3 +279,24 @@ func TestCSRF(t *testing.T) {
 		t.Fatalf("start page without token: %d", r.status)
 	}
 }
+
+// TestCloseStopsPollers: a device flow still waiting for the user does
+// not keep Close (and so the daemon's shutdown) waiting.
+func TestCloseStopsPollers(t *testing.T) {
+	w := newWorld(t)
+	link := w.consentLink(alice, alicePw)
+	_, csrf := w.openPage(link)
+	if r := w.post(path(link)+"/device", url.Values{"csrf": {csrf}}); r.status != http.StatusSeeOther {
+		t.Fatalf("start device flow: %d", r.status)
+	}
+	w.svc.mu.Lock()
+	running := len(w.svc.pollers)
+	w.svc.mu.Unlock()
+	if running != 1 {
+		t.Fatalf("%d pollers running, want 1", running)
+	}
+	if err := w.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.noRecord()
+}
