@@ -128,6 +128,11 @@ type Config struct {
 	// OnSaved, if set, is called after a grant was saved (the login
 	// service forgets the account's cached password check there).
 	OnSaved func(account string)
+	// FormKey, if set (at least 32 bytes), keys the forms' CSRF tokens, so
+	// that Services built one after another (a configuration reload) or
+	// side by side (replicas) accept each other's pages. nil means a
+	// random key per Service.
+	FormKey []byte
 	// Log receives one line per consent event; nil discards.
 	Log *zap.Logger
 }
@@ -148,6 +153,9 @@ func (c *Config) check() (*url.URL, error) {
 		if p.Label == "" {
 			p.Label = name
 		}
+	}
+	if c.FormKey != nil && len(c.FormKey) < 32 {
+		return nil, errors.New("consent: FormKey must be at least 32 bytes")
 	}
 	if c.TicketTTL <= 0 {
 		c.TicketTTL = DefaultTicketTTL

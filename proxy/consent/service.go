@@ -47,7 +47,11 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{cfg: cfg, public: public, providers: map[string]*Provider{},
 		ids: map[string]*oauthflow.IdentityVerifier{}, csrfKey: make([]byte, 32),
 		kdfSlots: make(chan struct{}, 2), log: cfg.Log.Named("consent"), pollers: map[string]*poller{}}
-	_, _ = rand.Read(s.csrfKey)
+	if cfg.FormKey != nil {
+		s.csrfKey = append([]byte(nil), cfg.FormKey...)
+	} else {
+		_, _ = rand.Read(s.csrfKey)
+	}
 	for name, p := range cfg.Providers {
 		c := *p
 		s.providers[name] = &c

@@ -110,3 +110,26 @@ type fakeBroker struct{}
 func (fakeBroker) SaveSealed(context.Context, string, string, string, tokenstore.KDFParams, []byte, *oauth2.Token) error {
 	return nil
 }
+
+// TestSharedFormKey: two Services with one FormKey and one ticket store
+// (a reload) accept each other's forms; with different keys they do not.
+func TestSharedFormKey(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	mk := func(k []byte) *Service {
+		s, err := New(Config{PublicURL: "http://127.0.0.1:1", Broker: fakeBroker{},
+			Providers: map[string]*Provider{"p": {Resolve: StaticEndpoints(&oauth2.Config{}, "")}}, FormKey: k})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	a, b, c := mk(key), mk(key), mk(nil)
+	if a.csrfToken("ticket", "x") != b.csrfToken("ticket", "x") || a.csrfToken("ticket", "x") == c.csrfToken("ticket", "x") {
+		t.Fatal("FormKey does not decide the CSRF tokens")
+	}
+	if _, err := New(Config{PublicURL: "http://127.0.0.1:1", Broker: fakeBroker{},
+		Providers: map[string]*Provider{"p": {Resolve: StaticEndpoints(&oauth2.Config{}, "")}}, FormKey: []byte("short")}); err == nil {
+		t.Fatal("a short FormKey was accepted")
+	}
+}
