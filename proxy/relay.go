@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,10 +12,18 @@ import (
 	"time"
 )
 
-// RelayBufferSize is the size of the pooled buffer each direction borrows
-// while copying. A TLS record carries at most 16 KiB of plaintext, so a
-// larger buffer would not make reads any bigger.
+// RelayBufferSize is the size of the pooled buffer a direction borrows
+// while data flows. A TLS record carries at most 16 KiB of plaintext, so
+// a larger buffer would not make reads any bigger.
 const RelayBufferSize = 16 * 1024
+
+// idleBufferSize is what each direction holds of its own while it waits
+// for data: enough for the short lines of an interactive session (an
+// IDLE session's "* 23 EXISTS"), small enough that ten thousand idle
+// sessions cost little. A read that fills it means data is flowing, and
+// the direction borrows a RelayBufferSize buffer until a read comes back
+// short again.
+const idleBufferSize = 1024
 
 // HalfCloseGrace is how long the other direction may keep going after one
 // side has finished (for example to deliver the server's goodbye after a
@@ -22,74 +32,126 @@ var HalfCloseGrace = 30 * time.Second
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, RelayBufferSize); return &b }}
 
+// lent counts pooled buffers in use, so that tests can check an idle
+// relay holds none.
+var lent atomic.Int64
+
 // Peer is one side of a relay: the connection, and the reader to take its
-// bytes from (a buffered reader that may still hold bytes read ahead
-// during login, or the connection itself).
+// bytes from (see Drain; or the connection itself).
 type Peer struct {
 	Conn   net.Conn
 	Reader io.Reader
+}
+
+// Drain returns a reader for relaying conn after a login read it through
+// br: the bytes br still buffers (the client's pipelined commands, the
+// server's data after its OK), then conn itself. br must read conn
+// directly. The result does not refer to br, so once the caller drops
+// br too, an idle session keeps no line buffer alive.
+func Drain(br *bufio.Reader, conn net.Conn) io.Reader {
+	n := br.Buffered()
+	if n == 0 {
+		return conn
+	}
+	rest, _ := br.Peek(n)
+	return io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn)
 }
 
 // Relay copies bytes both ways between client and upstream until both
 // directions end, ctx is cancelled, or one direction ends and the other
 // does not follow within HalfCloseGrace. It counts bytes in s and closes
 // both connections before returning.
+//
+// The client-to-upstream direction runs on the caller's goroutine and
+// the other on one more, so an idle session costs two goroutines, each
+// parked in a read with only idleBufferSize bytes of its own.
 func Relay(ctx context.Context, s *Session, client, up Peer) error {
-	done := make(chan error, 2)
-	go func() { done <- pipe(up.Conn, client.Reader, &s.BytesIn) }()
-	go func() { done <- pipe(client.Conn, up.Reader, &s.BytesOut) }()
-
-	closeBoth := func() { client.Conn.Close(); up.Conn.Close() }
-	var first error
-	select {
-	case first = <-done:
-	case <-ctx.Done():
-		closeBoth()
-		<-done
-		<-done
+	r := &relay{client: client.Conn, up: up.Conn}
+	stop := context.AfterFunc(ctx, r.closeBoth)
+	defer stop()
+	bufs := make([]byte, 2*idleBufferSize)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.ended(pipe(client.Conn, up.Reader, &s.BytesOut, bufs[idleBufferSize:]))
+	}()
+	r.ended(pipe(up.Conn, client.Reader, &s.BytesIn, bufs[:idleBufferSize]))
+	<-done
+	r.closeBoth()
+	if !stop() {
 		return ctx.Err()
 	}
-	if first != nil {
-		// A broken direction (reset, write error): nothing more can be
-		// delivered reliably, so end both at once.
-		closeBoth()
-		<-done
-		return first
-	}
-	// One side finished cleanly and pipe passed its end-of-stream on; give
-	// the other direction a moment to finish too (the server's BYE after a
-	// client's LOGOUT, say).
-	timer := time.NewTimer(HalfCloseGrace)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		closeBoth()
-		<-done
-	case <-ctx.Done():
-		closeBoth()
-		<-done
-	}
-	closeBoth()
-	return nil
+	return r.result()
 }
 
-// pipe copies src to dst through a pooled buffer, counting bytes as they
-// go so that metrics see a long session's traffic before it ends. At a
-// clean end of src it half-closes dst, so the peer sees end-of-stream in
-// that direction only.
-func pipe(dst net.Conn, src io.Reader, n *atomic.Int64) error {
-	bp := bufPool.Get().(*[]byte)
-	defer bufPool.Put(bp)
-	buf := *bp
+// relay is the shared state of a Relay's two directions.
+type relay struct {
+	client, up net.Conn
+
+	closeOnce sync.Once
+
+	mu    sync.Mutex
+	ends  int
+	first error
+	grace *time.Timer
+}
+
+// ended records the end of one direction. The first to end decides: a
+// broken direction (reset, write error) ends both at once, since nothing
+// more can be delivered reliably; a clean end (pipe passed end-of-stream
+// on) gives the other direction HalfCloseGrace to finish too, for the
+// server's BYE after a client's LOGOUT, say.
+func (r *relay) ended(err error) {
+	r.mu.Lock()
+	r.ends++
+	switch {
+	case r.ends > 1:
+		if r.grace != nil {
+			r.grace.Stop()
+		}
+	case err != nil:
+		r.first = err
+	default:
+		r.grace = time.AfterFunc(HalfCloseGrace, r.closeBoth)
+	}
+	broken := r.ends == 1 && err != nil
+	r.mu.Unlock()
+	if broken {
+		r.closeBoth()
+	}
+}
+
+// closeBoth closes both connections once. Closing a TLS connection may
+// wait (up to crypto/tls's 5 s) to send close_notify, so no lock is held.
+func (r *relay) closeBoth() {
+	r.closeOnce.Do(func() {
+		r.client.Close()
+		r.up.Close()
+	})
+}
+
+func (r *relay) result() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.first
+}
+
+// pipe copies src to dst, counting bytes as they go so that metrics see
+// a long session's traffic before it ends. It waits for data in idle, a
+// small buffer of its own, and borrows a pooled buffer only while data
+// flows. At a clean end of src it half-closes dst, so the peer sees
+// end-of-stream in that direction only.
+func pipe(dst net.Conn, src io.Reader, n *atomic.Int64, idle []byte) error {
 	for {
-		nr, rerr := src.Read(buf)
-		if nr > 0 {
-			nw, werr := dst.Write(buf[:nr])
-			n.Add(int64(nw))
-			if werr != nil {
-				return werr
-			}
+		nr, rerr := src.Read(idle)
+		var werr error
+		if nr == len(idle) && rerr == nil {
+			rerr, werr = flow(dst, src, n, idle)
+		} else if nr > 0 {
+			werr = write(dst, idle[:nr], n)
+		}
+		if werr != nil {
+			return werr
 		}
 		if rerr != nil {
 			if errors.Is(rerr, io.EOF) {
@@ -99,6 +161,38 @@ func pipe(dst net.Conn, src io.Reader, n *atomic.Int64) error {
 			return rerr
 		}
 	}
+}
+
+// flow relays while data keeps coming, through a pooled buffer that
+// starts with the full idle buffer's bytes: the rest of a TLS record
+// then joins them, so each record still goes out in one write. It
+// returns when a read comes back short (a pause is likely) or fails.
+func flow(dst net.Conn, src io.Reader, n *atomic.Int64, head []byte) (rerr, werr error) {
+	bp := bufPool.Get().(*[]byte)
+	lent.Add(1)
+	defer func() { lent.Add(-1); bufPool.Put(bp) }()
+	buf := *bp
+	m := copy(buf, head)
+	for {
+		nr, err := src.Read(buf[m:])
+		m += nr
+		full := m == len(buf)
+		if m > 0 {
+			if werr = write(dst, buf[:m], n); werr != nil {
+				return nil, werr
+			}
+		}
+		if err != nil || !full {
+			return err, nil
+		}
+		m = 0
+	}
+}
+
+func write(dst net.Conn, b []byte, n *atomic.Int64) error {
+	nw, err := dst.Write(b)
+	n.Add(int64(nw))
+	return err
 }
 
 // closeWrite half-closes conn where the connection type allows it (TCP,

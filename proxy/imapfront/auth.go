@@ -95,14 +95,17 @@ func (c *conn) upstreamLogin(g *login.Grant) (*UpstreamConn, error) {
 	return up, err
 }
 
-// relay hands both connections, with whatever their readers hold, to
-// proxy.Relay. The login deadline no longer applies: IDLE may last hours.
+// relay hands both connections to proxy.Relay, each with whatever its
+// reader still holds ahead of the rest of its stream. The login-phase
+// readers are dropped, so an idle session keeps none of their buffers
+// alive. The login deadline no longer applies: IDLE may last hours.
 func (c *conn) relay(up *UpstreamConn) {
 	c.stopWatch()
 	c.nc.SetDeadline(time.Time{})
-	err := proxy.Relay(c.ctx, c.s,
-		proxy.Peer{Conn: c.nc, Reader: c.br},
-		proxy.Peer{Conn: up.Conn, Reader: up.Reader})
+	client := proxy.Peer{Conn: c.nc, Reader: proxy.Drain(c.br, c.nc)}
+	server := proxy.Peer{Conn: up.Conn, Reader: proxy.Drain(up.Reader, up.Conn)}
+	c.br, c.lines, up.Reader = nil, nil, nil
+	err := proxy.Relay(c.ctx, c.s, client, server)
 	if err != nil {
 		c.log.Debug("relay ended", zap.Error(err))
 	}

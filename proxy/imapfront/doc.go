@@ -22,7 +22,8 @@
 //     commands are logged by name only.
 //   - After the tagged OK the front end parses nothing: bytes the client
 //     pipelined behind its login, and bytes the upstream sent behind its
-//     OK, are handed to proxy.Relay in their buffered readers.
+//     OK, are handed to proxy.Relay ahead of the rest of each stream
+//     (proxy.Drain); the login-phase readers are then dropped.
 //
 // Session results written to proxy.Session.Result: ok, bad_credentials,
 // needs_consent, throttled, temporary, no_upstream, upstream_refused,
