@@ -11,10 +11,10 @@ import (
 type heapWatch struct {
 	base      uint64
 	baseAlloc uint64 // TotalAlloc at the start
-	stop chan struct{}
-	wg   sync.WaitGroup
-	mu   sync.Mutex
-	peak uint64
+	stop      chan struct{}
+	wg        sync.WaitGroup
+	mu        sync.Mutex
+	peak      uint64
 }
 
 // watchHeap collects garbage, notes the heap in use, and samples it every
