@@ -16,8 +16,9 @@ import (
 // buildAuth assembles the login path on store: providers, broker and the
 // login service that every front end calls. refreshes, if not nil, hears
 // of every token refresh. The caller owns the store: a configuration
-// reload builds a new login path on the same store.
-func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, log *zap.Logger) (login.Authenticator, error) {
+// reload builds a new login path on the same store. audit, if not nil,
+// receives the audit stream (log.audit).
+func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, audit, log *zap.Logger) (login.Authenticator, error) {
 	providers, err := buildProviders(ctx, cfg, log)
 	if err != nil {
 		return nil, err
@@ -30,6 +31,7 @@ func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, 
 		Store:  store,
 		Broker: b,
 		Log:    log,
+		Audit:  audit,
 	})
 	if err != nil {
 		return nil, err

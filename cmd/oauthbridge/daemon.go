@@ -38,6 +38,8 @@ type daemon struct {
 	gen      atomic.Pointer[generation]
 	stopping atomic.Bool
 	flusher  *flusher
+	// audit receives one line per login attempt (log.audit); nil: none.
+	audit *zap.Logger
 }
 
 // startDaemon builds everything from cfg (read from path) and starts
@@ -62,6 +64,10 @@ func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
 	}
 	d.store = store
 	d.closers = append(d.closers, store)
+	if err := d.openAudit(cfg); err != nil {
+		return err
+	}
+	warnExposure(cfg, log)
 	g, err := d.newGeneration(ctx, cfg)
 	if err != nil {
 		return err

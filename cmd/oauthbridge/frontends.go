@@ -75,7 +75,7 @@ func buildHandlers(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Con
 			continue
 		}
 		out[na.Name] = fe.build(frontParams{auth: auth, tls: tlsCfg, implicit: fe.implicit, limits: cfg.Limits,
-			observer: obs, log: log, requireTLS: !fe.implicit && !loopbackAddr(na.Addr)})
+			observer: obs, log: log, requireTLS: requireTLS(fe, na)})
 	}
 	return out
 }
@@ -84,6 +84,7 @@ func buildHandlers(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Con
 // all sharing one connection limit; handler gives each its handler.
 func buildListeners(cfg *config.Config, handler func(name string) proxy.Handler, tlsCfg *tls.Config, log *zap.Logger) []*listener.Server {
 	limit := listener.NewLimiter(cfg.Limits.MaxConnections)
+	sources := listener.NewSourceLimiter(cfg.Limits.MaxConnectionsPerSource)
 	var out []*listener.Server
 	for _, na := range cfg.Listen.All() {
 		fe, ok := frontEnds[na.Name]
@@ -94,6 +95,7 @@ func buildListeners(cfg *config.Config, handler func(name string) proxy.Handler,
 			continue
 		}
 		l := &listener.Server{Name: na.Name, Addr: na.Addr, Handler: handler(na.Name), Limiter: limit,
+			Sources: sources, PreLoginBytes: cfg.Limits.MaxPreLoginBytes,
 			HandshakeTimeout: cfg.Limits.LoginTimeout, Log: log}
 		if fe.listenerTLS {
 			l.TLSConfig = tlsCfg

@@ -30,7 +30,7 @@ func (d *daemon) newGeneration(ctx context.Context, cfg *config.Config) (*genera
 	if err != nil {
 		return nil, err
 	}
-	auth, err := buildAuth(ctx, cfg, d.store, d.ops.metrics, d.log)
+	auth, err := buildAuth(ctx, cfg, d.store, d.ops.metrics, d.audit, d.log)
 	if err != nil {
 		return nil, err
 	}

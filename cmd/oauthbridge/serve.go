@@ -42,6 +42,11 @@ func runServe(ctx context.Context, e *env, args []string) int {
 func serve(ctx context.Context, e *env, cfg *config.Config, path string, log *zap.Logger) int {
 	log.Info("starting oauthbridge", zap.String("version", versionString()), zap.String("config", or(path, "(built-in defaults)")),
 		zap.String("state_dir", cfg.StateDir), zap.Int("providers", len(cfg.Providers)))
+	if err := checkPermissions(cfg, path, log); err != nil {
+		log.Error("refusing to start", zap.Error(err))
+		fmt.Fprintf(e.stderr, "oauthbridge: refusing to start: %v\n", err)
+		return 1
+	}
 	d, err := startDaemon(ctx, cfg, path, log)
 	if err != nil {
 		log.Error("cannot start", zap.Error(err))
