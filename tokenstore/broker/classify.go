@@ -24,10 +24,24 @@ var refusalCodes = map[string]bool{
 // grant, as opposed to failing. A 5xx is a failure whatever its body says.
 func refusedGrant(err error) bool {
 	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || !refusalCodes[re.ErrorCode] {
+	if !errors.As(err, &re) {
 		return false
 	}
-	return re.Response == nil || re.Response.StatusCode < http.StatusInternalServerError
+	if re.Response != nil && re.Response.StatusCode >= http.StatusInternalServerError {
+		return false
+	}
+	return refusalCodes[re.ErrorCode] || dexRefusal(re)
+}
+
+// dexRefusal recognises how Dex refuses a refresh token it revoked or
+// replaced: HTTP 400 invalid_request, "Refresh token is invalid or has
+// already been claimed by another client." It is matched narrowly (code
+// and wording) because a bare invalid_request may be a passing fault
+// that must not cost the user a new consent.
+func dexRefusal(re *oauth2.RetrieveError) bool {
+	return re.ErrorCode == "invalid_request" &&
+		re.Response != nil && re.Response.StatusCode == http.StatusBadRequest &&
+		strings.Contains(strings.ToLower(re.ErrorDescription), "refresh token is invalid")
 }
 
 // errorCodeSyntax is RFC 6749's error code alphabet, minus the odd

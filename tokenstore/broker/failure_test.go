@@ -183,3 +183,19 @@ func TestUnknownAccountAndProvider(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnknownProvider", err)
 	}
 }
+
+// Dex answers a revoked or replaced refresh token with 400
+// invalid_request instead of invalid_grant; that too must send the user
+// to consent rather than report an outage forever.
+func TestDexStyleRefusalNeedsConsent(t *testing.T) {
+	e := newEnv(t)
+	e.save(alice, -time.Minute)
+	e.idp.SetFailureBody(http.StatusBadRequest,
+		`{"error":"invalid_request","error_description":"Refresh token is invalid or has already been claimed by another client."}`)
+	if _, err := e.access(e.b, context.Background(), alice, e.key(alice, password)); !errors.Is(err, broker.ErrNeedsConsent) {
+		t.Fatalf("err = %v, want ErrNeedsConsent", err)
+	}
+	if r := mustRecord(t, e, alice); r.Status != tokenstore.StatusNeedsConsent {
+		t.Fatalf("status %s, want needs_consent", r.Status)
+	}
+}
