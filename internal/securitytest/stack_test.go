@@ -84,6 +84,9 @@ type options struct {
 	preLoginBytes int64
 	// imapUpstream replaces the imaptest server as the IMAP upstream.
 	imapUpstream *upstream.Endpoint
+	// untrusted runs every upstream with implicit TLS under a certificate
+	// the proxy has no reason to trust.
+	untrusted bool
 }
 
 func cheapKDF() tokenstore.KDFParams {
@@ -97,7 +100,7 @@ func newStack(t *testing.T, o options) *stack {
 	s := &stack{logs: &lockedBuffer{}, audit: &lockedBuffer{}, addrs: map[string]string{}}
 	log := jsonLogger(s.logs)
 	s.idp = testidp.New(t)
-	s.startUpstreams(t)
+	eps := s.startUpstreams(t, o.untrusted)
 	st, err := filestore.Open(filepath.Join(t.TempDir(), "tokens.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -106,15 +109,13 @@ func newStack(t *testing.T, o options) *stack {
 	s.br = broker.New(st, map[string]*broker.Provider{
 		"lab": {Name: "lab", OAuth2: s.idp.Config(""), HTTPClient: s.idp.Client()}}, log)
 	s.br.KDF = cheapKDF
-	imapEP := s.imap.Endpoint()
 	if o.imapUpstream != nil {
-		imapEP = *o.imapUpstream
+		eps[login.IMAP] = *o.imapUpstream
 	}
 	s.svc, err = login.NewService(login.ServiceConfig{
 		Rules: []login.Rule{{Match: "*@example.test", Provider: "lab"}},
 		Routes: map[string]*login.Route{"lab": {Provider: "lab", Mechanism: "XOAUTH2",
-			Endpoints: map[login.Protocol]upstream.Endpoint{login.IMAP: imapEP,
-				login.POP3: {Addr: s.pop3.Addr(), TLS: upstream.Plain}, login.SMTP: s.smtp.Endpoint()}}},
+			Endpoints: eps}},
 		Store: st, Broker: s.br, Log: log, KDF: cheapKDF, Audit: login.NewAuditLogger(s.audit),
 		Throttle: login.ThrottleConfig{Free: 1000},
 	})
@@ -127,17 +128,39 @@ func newStack(t *testing.T, o options) *stack {
 	return s
 }
 
-func (s *stack) startUpstreams(t *testing.T) {
-	s.imap = imaptest.Start(t, imaptest.Options{Validate: s.idp.Validate, TLS: upstream.Plain, Users: []string{alice}})
-	s.pop3 = &pop3test.Server{Validate: s.idp.Validate}
+// startUpstreams starts an OAuth-only server per protocol and returns how
+// to reach them: in plain text on loopback, or with implicit TLS and no
+// trust in the servers' certificates (untrusted).
+func (s *stack) startUpstreams(t *testing.T, untrusted bool) map[login.Protocol]upstream.Endpoint {
+	mode := upstream.Plain
+	if untrusted {
+		mode = upstream.Implicit
+	}
+	s.imap = imaptest.Start(t, imaptest.Options{Validate: s.idp.Validate, TLS: mode, Users: []string{alice}})
+	s.pop3 = &pop3test.Server{Validate: s.idp.Validate, Implicit: untrusted}
+	if untrusted {
+		cfg, _, err := smtptest.SelfSigned()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.pop3.TLSConfig = cfg
+	}
 	s.pop3.AddMessage(alice, []byte("Subject: hi\r\n\r\nhello\r\n"))
-	s.smtp = &smtptest.Server{Validate: s.idp.Validate}
+	s.smtp = &smtptest.Server{Validate: s.idp.Validate, TLS: mode}
 	for _, start := range []func() error{s.pop3.Start, s.smtp.Start} {
 		if err := start(); err != nil {
 			t.Fatal(err)
 		}
 	}
 	t.Cleanup(func() { s.pop3.Close(); s.smtp.Close() })
+	eps := map[login.Protocol]upstream.Endpoint{login.IMAP: s.imap.Endpoint(),
+		login.POP3: {Addr: s.pop3.Addr(), TLS: mode}, login.SMTP: s.smtp.Endpoint()}
+	if untrusted {
+		for p, ep := range eps {
+			eps[p] = upstream.Endpoint{Addr: ep.Addr, TLS: ep.TLS} // system roots only
+		}
+	}
+	return eps
 }
 
 // listen starts fe behind a listener with the production limits.
