@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/oauthbridge/oauthbridge/internal/testidp"
 	"github.com/oauthbridge/oauthbridge/proxy/imapfront/imaptest"
@@ -117,8 +117,21 @@ func (w *opsWorld) serve(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &cmdRun{code: make(chan int, 1), cancel: cancel}
 	e := &env{stdout: &r.stdout, stderr: &r.stderr, hup: w.hup, ready: func(a map[string]string) { addrs <- a }}
-	go func() { r.code <- run(ctx, []string{"serve", "--config", w.cfg}, e) }()
-	t.Cleanup(cancel)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.code <- run(ctx, []string{"serve", "--config", w.cfg}, e)
+	}()
+	// Stop and wait before the temporary directory goes: a stop still
+	// writes last-login times into the store.
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("oauthbridge log:\n%s", tail(r.stderr.String(), 6000))
