@@ -171,6 +171,9 @@ func (s *Service) check(ctx context.Context, req Request, a *attempt) (*Grant, e
 	account, rule, ok := s.Resolve(req.Username)
 	if !ok {
 		a.reason = reasonUnknownUser
+		// The same store read a known user's check makes: with a shared
+		// store it is a network round trip, which timing would show.
+		s.cfg.Store.Get(ctx, decoyAccount)
 		return nil, s.burnDecoy(ctx, req.Password)
 	}
 	route := s.cfg.Routes[rule.Provider]
@@ -247,6 +250,10 @@ func (s *Service) unlock(ctx context.Context, account, provider, password string
 	s.verifier.store(account, password, key)
 	return key, nil
 }
+
+// decoyAccount is read from the store for unknown users; no login name can
+// resolve to it (.invalid is reserved, RFC 2606).
+const decoyAccount = "decoy@unknown-user.invalid"
 
 // burnDecoy spends the same work as a real password check, so that an
 // unknown user cannot be told from a wrong password by timing, and
