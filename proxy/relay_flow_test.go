@@ -37,13 +37,13 @@ func TestDrainBufferedThenConn(t *testing.T) {
 }
 
 // tlsPair returns a TLS client and server over loopback TCP, handshaken.
-func tlsPair(t *testing.T) (*tls.Conn, *tls.Conn) {
+func tlsPair(t testing.TB) (*tls.Conn, *tls.Conn) {
 	t.Helper()
 	cert, roots, err := imaptest.SelfSigned("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, s := tcpPair(t)
+	c, s := loopbackPair(t)
 	tc := tls.Client(c, &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"})
 	ts := tls.Server(s, &tls.Config{Certificates: []tls.Certificate{cert}})
 	errs := make(chan error, 1)
@@ -101,6 +101,25 @@ func TestRelayTLSEverySizeThenIdle(t *testing.T) {
 	if in, out := s.BytesIn.Load(), s.BytesOut.Load(); in != int64(len(line)) || out != int64(want.Len()) {
 		t.Fatalf("counted in=%d out=%d", in, out)
 	}
+}
+
+// loopbackPair is tcpPair for benchmarks too.
+func loopbackPair(t testing.TB) (net.Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() { c, _ := ln.Accept(); accepted <- c }()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := <-accepted
+	t.Cleanup(func() { c.Close(); s.Close() })
+	return c, s
 }
 
 func waitFor(t *testing.T, ok func() bool, what string) {
