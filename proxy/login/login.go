@@ -6,6 +6,19 @@
 // error that the front end maps to its protocol's reply using the sentinel
 // errors below. Nothing in a returned error's text is secret, and the text
 // of ErrBadCredentials is the same whether or not the account exists.
+//
+// Service keeps these invariants against password guessing (SECURITY.md):
+//   - an unknown user costs the same as a wrong password: the same store
+//     read and an Argon2id derivation with the current parameters;
+//   - a wrong password always pays a full derivation, a right one is
+//     remembered (verifier.go); derivations run at most GOMAXPROCS at once;
+//   - failed logins are throttled per source and per account (throttle.go,
+//     windows documented on ThrottleConfig), locked attempts are refused
+//     before any derivation, and the owner's usual address is spared;
+//   - a wrong password never changes the store; a right one re-seals a
+//     record whose KDF parameters are weaker than the current ones (kdf.go);
+//   - every attempt gives one line to the audit stream (audit.go), whose
+//     shape deploy/fail2ban depends on.
 package login
 
 import (
