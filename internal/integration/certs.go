@@ -15,6 +15,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -109,7 +110,12 @@ func (ca *CA) ClientTLS() *tls.Config {
 
 func writePEM(path, typ string, der []byte) error {
 	b := pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der})
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	// A private key readable by all makes oauthbridge refuse to start.
+	mode := os.FileMode(0o644)
+	if strings.Contains(typ, "PRIVATE KEY") {
+		mode = 0o600
+	}
+	if err := os.WriteFile(path, b, mode); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
