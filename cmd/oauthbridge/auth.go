@@ -7,6 +7,7 @@ import (
 
 	"github.com/oauthbridge/oauthbridge/internal/config"
 	"github.com/oauthbridge/oauthbridge/internal/provider"
+	"github.com/oauthbridge/oauthbridge/proxy/consent"
 	"github.com/oauthbridge/oauthbridge/proxy/login"
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 	"github.com/oauthbridge/oauthbridge/tokenstore"
@@ -16,27 +17,30 @@ import (
 // buildAuth assembles the login path on store: providers, broker and the
 // login service that every front end calls. refreshes, if not nil, hears
 // of every token refresh. The caller owns the store: a configuration
-// reload builds a new login path on the same store. audit, if not nil,
-// receives the audit stream (log.audit).
-func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, audit, log *zap.Logger) (login.Authenticator, error) {
+// reload builds a new login path on the same store.
+func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, sites *consentSites, log *zap.Logger) (login.Authenticator, *consent.Service, error) {
 	providers, err := buildProviders(ctx, cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	b := broker.New(store, brokerProviders(providers), log)
 	b.Observer = refreshes
-	svc, err := login.NewService(login.ServiceConfig{
-		Rules:  loginRules(cfg),
-		Routes: loginRoutes(providers),
-		Store:  store,
-		Broker: b,
-		Log:    log,
-		Audit:  audit,
-	})
+	site, err := sites.build(cfg, providers, b, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return svc, nil
+	sc := login.ServiceConfig{Rules: loginRules(cfg), Routes: loginRoutes(providers), Store: store, Broker: b, Log: log}
+	if site != nil {
+		sc.Consent = site
+	}
+	svc, err := login.NewService(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	if site != nil {
+		site.SetOnSaved(svc.Forget)
+	}
+	return svc, site, nil
 }
 
 func brokerProviders(ps map[string]*provider.Provider) map[string]*broker.Provider {

@@ -38,8 +38,7 @@ type daemon struct {
 	gen      atomic.Pointer[generation]
 	stopping atomic.Bool
 	flusher  *flusher
-	// audit receives one line per login attempt (log.audit); nil: none.
-	audit *zap.Logger
+	consents *consentSites
 }
 
 // startDaemon builds everything from cfg (read from path) and starts
@@ -63,11 +62,9 @@ func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	d.store = store
-	d.closers = append(d.closers, store)
-	if err := d.openAudit(cfg); err != nil {
-		return err
-	}
-	warnExposure(cfg, log)
+	d.consents = newConsentSites()
+	// Consent sites close first: their pollers may still save to the store.
+	d.closers = append(d.closers, d.consents, store)
 	g, err := d.newGeneration(ctx, cfg)
 	if err != nil {
 		return err
@@ -80,7 +77,7 @@ func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
 	d.listeners = buildListeners(cfg, func(name string) proxy.Handler { return d.ops.wrap(d.handlers[name]) },
 		d.certs.config(), log)
 	if cfg.Listen.HTTP != "" {
-		d.http = newHTTPServer(cfg.Listen.HTTP, log, d.mountOps(cfg))
+		d.http = newHTTPServer(cfg.Listen.HTTP, log, d.mountOps(cfg), d.mountConsent)
 	}
 	if err := d.listen(); err != nil {
 		return err

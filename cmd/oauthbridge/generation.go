@@ -9,6 +9,7 @@ import (
 
 	"github.com/oauthbridge/oauthbridge/internal/config"
 	"github.com/oauthbridge/oauthbridge/proxy"
+	"github.com/oauthbridge/oauthbridge/proxy/consent"
 	"github.com/oauthbridge/oauthbridge/proxy/listener"
 )
 
@@ -21,6 +22,8 @@ type generation struct {
 	cfg      *config.Config
 	cert     *tls.Config
 	handlers map[string]proxy.Handler
+	// site is the consent site (nil without an HTTP listener).
+	site *consent.Service
 }
 
 // newGeneration builds a generation from cfg on the daemon's store.
@@ -30,12 +33,12 @@ func (d *daemon) newGeneration(ctx context.Context, cfg *config.Config) (*genera
 	if err != nil {
 		return nil, err
 	}
-	auth, err := buildAuth(ctx, cfg, d.store, d.ops.metrics, d.audit, d.log)
+	auth, site, err := buildAuth(ctx, cfg, d.store, d.ops.metrics, d.consents, d.log)
 	if err != nil {
 		return nil, err
 	}
 	handlers := buildHandlers(cfg, auth, d.certs.config(), loginObserver{d.ops}, d.log)
-	return &generation{cfg: cfg, cert: cert, handlers: handlers}, nil
+	return &generation{cfg: cfg, cert: cert, handlers: handlers, site: site}, nil
 }
 
 // loadCert loads or creates the proxy's certificate.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"html"
 	"net"
 	"net/http"
 	"sync"
@@ -32,7 +31,6 @@ func newHTTPServer(addr string, log *zap.Logger, mounts ...func(*http.ServeMux))
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		fmt.Fprintln(w, "ok")
 	})
-	mux.HandleFunc("GET /oauth/callback", callbackPage)
 	return &httpServer{srv: &http.Server{
 		Addr:              addr,
 		Handler:           mux,
@@ -42,20 +40,6 @@ func newHTTPServer(addr string, log *zap.Logger, mounts ...func(*http.ServeMux))
 		IdleTimeout:       60 * time.Second,
 		ErrorLog:          zap.NewStdLog(log.With(zap.String("listener", "http"))),
 	}}
-}
-
-// callbackPage tells a user who finished consent in the browser what to
-// do with the address they landed on. It neither shows nor logs the code:
-// the authorize command in the terminal exchanges it.
-func callbackPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	msg := "Copy the whole address of this page from your browser's address bar and paste it into the terminal where <code>oauthbridge authorize</code> is waiting."
-	if e := r.URL.Query().Get("error"); e != "" {
-		msg = "The provider reported: " + html.EscapeString(e) + ". Paste this page's address into the terminal anyway, so oauthbridge can tell you more."
-	}
-	fmt.Fprintf(w, "<!doctype html><title>oauthbridge</title><h1>Almost done</h1><p>%s</p>\n", msg)
 }
 
 func (h *httpServer) listen() error {

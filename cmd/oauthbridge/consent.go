@@ -1,0 +1,88 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"net/http"
+	"sync"
+
+	"go.uber.org/zap"
+
+	"github.com/oauthbridge/oauthbridge/internal/config"
+	"github.com/oauthbridge/oauthbridge/internal/provider"
+	"github.com/oauthbridge/oauthbridge/proxy/consent"
+	"github.com/oauthbridge/oauthbridge/tokenstore/broker"
+)
+
+// consentSites is what the consent sites of successive generations share:
+// the open tickets and the key of their forms, so that a reload voids
+// neither a link a user was given nor a page they have open. It closes
+// every site it built at shutdown (a replaced site's device-flow pollers
+// finish on their own, within a ticket's lifetime).
+type consentSites struct {
+	tickets consent.TicketStore
+	formKey []byte
+
+	mu    sync.Mutex
+	sites []*consent.Service
+}
+
+func newConsentSites() *consentSites {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return &consentSites{tickets: consent.NewMemoryTickets(consent.TicketLimits{}), formKey: key}
+}
+
+// build returns the consent site for cfg, or nil when there is no HTTP
+// listener (users are then told to ask for `oauthbridge authorize`).
+func (cs *consentSites) build(cfg *config.Config, providers map[string]*provider.Provider, b *broker.Broker, log *zap.Logger) (*consent.Service, error) {
+	if cfg.Listen.HTTP == "" || cfg.PublicURL == "" || len(providers) == 0 {
+		return nil, nil
+	}
+	ps := make(map[string]*consent.Provider, len(providers))
+	for name, p := range providers {
+		ps[name] = consent.FromProvider(name, p, cfg.Providers[name])
+	}
+	site, err := consent.New(consent.Config{
+		PublicURL: cfg.PublicURL,
+		Providers: ps,
+		Accounts:  consent.AccountsFrom(cfg),
+		Broker:    b,
+		Tickets:   cs.tickets,
+		FormKey:   cs.formKey,
+		Log:       log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cs.mu.Lock()
+	cs.sites = append(cs.sites, site)
+	cs.mu.Unlock()
+	return site, nil
+}
+
+// Close stops every site's pollers.
+func (cs *consentSites) Close() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	var errs []error
+	for _, s := range cs.sites {
+		errs = append(errs, s.Close())
+	}
+	cs.sites = nil
+	return errors.Join(errs...)
+}
+
+// mountConsent serves the current generation's consent site at "/",
+// including the OAuth callback (which also tells a user of the terminal
+// command to paste its address).
+func (d *daemon) mountConsent(mux *http.ServeMux) {
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		g := d.current()
+		if g == nil || g.site == nil {
+			http.NotFound(w, r)
+			return
+		}
+		g.site.ServeHTTP(w, r)
+	}))
+}
