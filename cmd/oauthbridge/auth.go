@@ -17,8 +17,10 @@ import (
 // buildAuth assembles the login path on store: providers, broker and the
 // login service that every front end calls. refreshes, if not nil, hears
 // of every token refresh. The caller owns the store: a configuration
-// reload builds a new login path on the same store.
-func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, sites *consentSites, log *zap.Logger) (login.Authenticator, *consent.Service, error) {
+// reload builds a new login path on the same store. audit, if not nil,
+// receives the audit stream (log.audit); sites, if not nil, builds the
+// consent site that failed logins point users to.
+func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, refreshes broker.Observer, sites *consentSites, audit, log *zap.Logger) (login.Authenticator, *consent.Service, error) {
 	providers, err := buildProviders(ctx, cfg, log)
 	if err != nil {
 		return nil, nil, err
@@ -29,7 +31,7 @@ func buildAuth(ctx context.Context, cfg *config.Config, store tokenstore.Store, 
 	if err != nil {
 		return nil, nil, err
 	}
-	sc := login.ServiceConfig{Rules: loginRules(cfg), Routes: loginRoutes(providers), Store: store, Broker: b, Log: log}
+	sc := login.ServiceConfig{Rules: loginRules(cfg), Routes: loginRoutes(providers), Store: store, Broker: b, Log: log, Audit: audit}
 	if site != nil {
 		sc.Consent = site
 	}

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"github.com/oauthbridge/oauthbridge/proxy/consent/oauthflow"
 )
 
 // progressEvery is how often the device flow shows that it is still
@@ -24,10 +23,9 @@ func (r *authorizeReq) deviceFlow(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	pctx := r.p.Context(ctx)
-	da, err := oc.DeviceAuth(pctx)
+	da, err := oauthflow.StartDevice(ctx, oc, r.p.HTTPClient)
 	if err != nil {
-		return nil, fmt.Errorf("start device authorization: %w", describeOAuthError(err))
+		return nil, err
 	}
 	r.say("To authorize %s, open this page in any browser:\n\n    %s\n\nand enter the code:\n\n    %s\n", r.account, da.VerificationURI, da.UserCode)
 	if da.VerificationURIComplete != "" {
@@ -35,12 +33,12 @@ func (r *authorizeReq) deviceFlow(ctx context.Context) (*oauth2.Token, error) {
 	}
 	r.say("Sign in as %s.", r.account)
 	stop := r.showProgress(da.Expiry)
-	tok, err := oc.DeviceAccessToken(pctx, da)
+	tok, err := oauthflow.PollDevice(ctx, oc, r.p.HTTPClient, da)
 	stop()
-	if err != nil {
-		return nil, fmt.Errorf("device authorization: %w", describeOAuthError(err))
+	if errors.Is(err, oauthflow.ErrDenied) {
+		return nil, oauthflow.ErrDenied // in the user's words, not the protocol's
 	}
-	return tok, nil
+	return tok, err
 }
 
 // showProgress prints a dot on stderr every progressEvery until stopped.
@@ -82,51 +80,22 @@ func (r *authorizeReq) codeFlow(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, state := oauth2.GenerateVerifier(), randomState()
-	authURL := oc.AuthCodeURL(state, oauth2.S256ChallengeOption(verifier), oauth2.AccessTypeOffline,
-		oauth2.SetAuthURLParam("login_hint", r.account), oauth2.SetAuthURLParam("prompt", "consent"))
-	r.say("To authorize %s, open this address in a browser and sign in as %s:\n\n    %s\n", r.account, r.account, authURL)
+	req, err := oauthflow.NewAuthRequest(oc, r.account, map[string]string{"access_type": "offline", "prompt": "consent"})
+	if err != nil {
+		return nil, err
+	}
+	r.say("To authorize %s, open this address in a browser and sign in as %s:\n\n    %s\n", r.account, r.account, req.URL)
 	r.say("The browser then ends on a page at %s (it may say it cannot connect: that is fine).", redirect)
 	r.say("Copy that page's whole address from the address bar and paste it here:")
 	line, err := r.readLine(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read the pasted address: %w", err)
 	}
-	code, err := codeFromRedirect(line, state)
+	code, err := oauthflow.CodeFromRedirect(line, req.State)
 	if err != nil {
 		return nil, err
 	}
-	tok, err := oc.Exchange(r.p.Context(ctx), code, oauth2.VerifierOption(verifier))
-	if err != nil {
-		return nil, fmt.Errorf("exchange the code: %w", describeOAuthError(err))
-	}
-	return tok, nil
-}
-
-// codeFromRedirect extracts the code from the pasted redirect address (or
-// its query alone) and checks the state, which ties the answer to this
-// request (RFC 6749 section 10.12).
-func codeFromRedirect(pasted, state string) (string, error) {
-	pasted = strings.TrimSpace(pasted)
-	query := pasted
-	if u, err := url.Parse(pasted); err == nil && u.RawQuery != "" {
-		query = u.RawQuery
-	}
-	v, err := url.ParseQuery(strings.TrimPrefix(query, "?"))
-	if err != nil {
-		return "", errors.New("that does not look like the address the browser ended on")
-	}
-	if e := v.Get("error"); e != "" {
-		return "", fmt.Errorf("the provider refused: %s %s", e, v.Get("error_description"))
-	}
-	if v.Get("state") != state {
-		return "", errors.New("the pasted address belongs to another authorization attempt (state mismatch); start again")
-	}
-	code := v.Get("code")
-	if code == "" {
-		return "", errors.New("the pasted address carries no code")
-	}
-	return code, nil
+	return oauthflow.Exchange(ctx, oc, r.p.HTTPClient, code, req.Verifier)
 }
 
 // readLine reads one line from standard input, giving up when ctx ends.
@@ -149,30 +118,4 @@ func (r *authorizeReq) readLine(ctx context.Context) (string, error) {
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
-}
-
-// describeOAuthError turns x/oauth2's errors into the provider's words.
-func describeOAuthError(err error) error {
-	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) || re.ErrorCode == "" {
-		return err
-	}
-	switch re.ErrorCode {
-	case "access_denied":
-		return errors.New("you declined (access_denied)")
-	case "expired_token":
-		return errors.New("the code expired before it was approved; start again")
-	}
-	if re.ErrorDescription != "" {
-		return fmt.Errorf("%s: %s", re.ErrorCode, re.ErrorDescription)
-	}
-	return errors.New(re.ErrorCode)
-}
-
-func randomState() string {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
-		panic("crypto/rand failed: " + err.Error())
-	}
-	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -185,22 +185,3 @@ func TestAuthorizeShortPassword(t *testing.T) {
 		t.Fatalf("exit %d stderr %q", c, r.stderr.String())
 	}
 }
-
-func TestCodeFromRedirect(t *testing.T) {
-	tests := []struct{ in, code, err string }{
-		{"http://127.0.0.1/?code=c1&state=s", "c1", ""},
-		{"  http://127.0.0.1:8025/oauth/callback?state=s&code=c2  ", "c2", ""},
-		{"code=c3&state=s", "c3", ""},
-		{"?code=c4&state=s", "c4", ""},
-		{"http://127.0.0.1/?error=access_denied&state=s", "", "the provider refused: access_denied"},
-		{"http://127.0.0.1/?code=c&state=t", "", "state mismatch"},
-		{"http://127.0.0.1/?state=s", "", "carries no code"},
-		{"%zz", "", "does not look like"},
-	}
-	for _, tt := range tests {
-		code, err := codeFromRedirect(tt.in, "s")
-		if code != tt.code || (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
-			t.Errorf("codeFromRedirect(%q) = %q, %v; want %q, %q", tt.in, code, err, tt.code, tt.err)
-		}
-	}
-}

@@ -38,6 +38,8 @@ type daemon struct {
 	gen      atomic.Pointer[generation]
 	stopping atomic.Bool
 	flusher  *flusher
+	// audit receives one line per login attempt (log.audit); nil: none.
+	audit    *zap.Logger
 	consents *consentSites
 }
 
@@ -62,6 +64,11 @@ func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	d.store = store
+	if err := d.openAudit(cfg); err != nil {
+		store.Close()
+		return err
+	}
+	warnExposure(cfg, log)
 	d.consents = newConsentSites()
 	// Consent sites close first: their pollers may still save to the store.
 	d.closers = append(d.closers, d.consents, store)

@@ -33,7 +33,7 @@ func (d *daemon) newGeneration(ctx context.Context, cfg *config.Config) (*genera
 	if err != nil {
 		return nil, err
 	}
-	auth, site, err := buildAuth(ctx, cfg, d.store, d.ops.metrics, d.consents, d.log)
+	auth, site, err := buildAuth(ctx, cfg, d.store, d.ops.metrics, d.consents, d.audit, d.log)
 	if err != nil {
 		return nil, err
 	}
