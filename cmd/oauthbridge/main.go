@@ -30,6 +30,8 @@ func init() {
 	commands = []command{
 		{"serve", "[--config FILE] [--log-level L] [--log-format console|json]", "run the proxy", runServe},
 		{"authorize", "ACCOUNT [--config FILE] [--password-stdin] [--flow device|paste]", "obtain and store a token for ACCOUNT from the terminal", runAuthorize},
+		{"accounts", "list|show ACCOUNT|revoke ACCOUNT [--config FILE] [--json] [--password-stdin] [--local-only]", "show accounts' state, or revoke one", runAccounts},
+		{"doctor", "[ACCOUNT] [--config FILE] [--password-stdin]", "check configuration, providers and mail servers (and an account end to end)", runDoctor},
 		{"version", "", "print the version", runVersion},
 		{"help", "", "show this help", runHelp},
 	}

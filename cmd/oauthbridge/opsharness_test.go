@@ -259,3 +259,38 @@ func tail(s string, n int) string {
 	}
 	return s
 }
+
+// record reads account's record from the world's store.
+func (w *opsWorld) record(t *testing.T, account string) *tokenstore.Record {
+	t.Helper()
+	store, err := filestore.Open(filepath.Join(w.dir, "state", "tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rec, err := store.Get(context.Background(), account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// refreshToken opens account's stored grant with the test password.
+func (w *opsWorld) refreshToken(t *testing.T, account string) string {
+	t.Helper()
+	rec := w.record(t, account)
+	g, err := tokenstore.Open(tokenstore.DeriveKey([]byte(testPassword), rec.KDF), account, rec.Sealed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.RefreshToken
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
