@@ -50,7 +50,9 @@ func (cs *consentSites) build(cfg *config.Config, providers map[string]*provider
 		Broker:    b,
 		Tickets:   cs.tickets,
 		FormKey:   cs.formKey,
-		Log:       log,
+		// Off loopback unless the file says otherwise (config.GeneratedPasswordRequired).
+		RequireGeneratedPassword: cfg.GeneratedPasswordRequired(),
+		Log:                      log,
 	})
 	if err != nil {
 		return nil, err
