@@ -57,10 +57,9 @@ func tlsPair(t testing.TB) (*tls.Conn, *tls.Conn) {
 	return tc, ts
 }
 
-// Bytes of every size arrive intact through TLS on both legs: short
-// lines (the idle buffer), exactly one idle buffer, whole records, and
-// megabytes (the pooled buffer); and once the burst is over, the relay
-// holds no pooled buffer while it waits.
+// Bytes of every size arrive intact through TLS on both legs: single
+// bytes, short lines, whole records and megabytes; and once the burst is
+// over, the relay holds no pooled buffer while it waits.
 func TestRelayTLSEverySizeThenIdle(t *testing.T) {
 	client, proxyClient := tlsPair(t)
 	proxyUp, server := tlsPair(t)
@@ -70,7 +69,7 @@ func TestRelayTLSEverySizeThenIdle(t *testing.T) {
 		done <- Relay(context.Background(), s, Peer{proxyClient, proxyClient}, Peer{proxyUp, proxyUp})
 	}()
 	var want bytes.Buffer
-	for _, n := range []int{13, idleBufferSize, idleBufferSize + 1, RelayBufferSize, 3*RelayBufferSize + 7, 2 << 20, 5} {
+	for _, n := range []int{1, 13, RelayBufferSize - 1, RelayBufferSize, RelayBufferSize + 1, 3*RelayBufferSize + 7, 2 << 20, 5} {
 		chunk := make([]byte, n)
 		rand.Read(chunk)
 		want.Write(chunk)
