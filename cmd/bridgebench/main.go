@@ -37,7 +37,7 @@ type options struct {
 	cfg          bench.Config
 	bin, out     string
 	gib          float64
-	msgMiB, skip string
+	skip, env    string
 	quick, guard bool
 }
 
@@ -56,6 +56,7 @@ func parse(args []string) (*options, error) {
 	fs.IntVar(&o.cfg.StormLogins, "storm", 1000, "concurrent logins in the refresh storm")
 	fs.IntVar(&o.cfg.ColdAccounts, "cold", 3, "accounts whose first login is timed")
 	fs.BoolVar(&o.cfg.Pin, "pin", true, "pin client+upstream to CPU 0 and oauthbridge to CPU 1")
+	fs.StringVar(&o.env, "proxy-env", "", "space-separated `VAR=value` pairs for oauthbridge's environment (e.g. GOGC=50)")
 	fs.StringVar(&o.skip, "skip", "", "comma-separated scenarios to skip: cold,throughput,latency,storm,idle")
 	fs.StringVar(&o.cfg.ProfileDir, "profile-dir", "", "save oauthbridge's CPU profile while relaying and heap and goroutine profiles while idle in `dir`")
 	fs.BoolVar(&o.quick, "quick", false, "small sizes for CI: 128 MiB, 2 s latency, 500 idle, storm of 200")
@@ -73,6 +74,7 @@ func parse(args []string) (*options, error) {
 			o.cfg.Skip[strings.TrimSpace(s)] = true
 		}
 	}
+	o.cfg.ProxyEnv = strings.Fields(o.env)
 	o.cfg.Progress = os.Stderr
 	return o, nil
 }
@@ -90,11 +92,26 @@ func quick(fs *flag.FlagSet) {
 	}
 }
 
+// idleClientArg makes this program the idle-client child process.
+const idleClientArg = "-idle-client"
+
 func run(ctx context.Context, args []string) (code int) {
+	if len(args) == 1 && args[0] == idleClientArg {
+		if err := bench.ServeIdleClients(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "bridgebench: %v\n", err)
+			return 1
+		}
+		return 0
+	}
 	o, err := parse(args)
 	if err != nil {
 		return 2
 	}
+	if o.cfg.Self, err = os.Executable(); err != nil {
+		fmt.Fprintf(os.Stderr, "bridgebench: %v\n", err)
+		return 1
+	}
+	o.cfg.IdleClientArg = idleClientArg
 	tb := bench.NewTB()
 	defer tb.Close()
 	defer func() {

@@ -12,6 +12,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -41,11 +42,31 @@ type Dialer struct {
 	// ReadBuffer sizes the client's read buffer (default 4 KiB); bulk
 	// FETCHes use a large one so the client costs as little as possible.
 	ReadBuffer int
+	// SpreadSources dials from 127.0.0.2 to 127.0.0.255 in turn, so that
+	// many clients look like an office of machines to the proxy's
+	// per-source connection limit, which the benchmarks leave at its
+	// default.
+	SpreadSources bool
+
+	next atomic.Uint32
+}
+
+// source returns the local address for the next dial, or nil.
+func (d *Dialer) source() net.Addr {
+	if !d.SpreadSources {
+		return nil
+	}
+	n := d.next.Add(1)
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(2+n%254))}
 }
 
 // Dial connects to addr and reads the greeting.
 func (d *Dialer) Dial(ctx context.Context, addr string) (*Client, error) {
-	raw, err := d.Net.DialContext(ctx, "tcp", addr)
+	nd := d.Net
+	if src := d.source(); src != nil {
+		nd.LocalAddr = src
+	}
+	raw, err := nd.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

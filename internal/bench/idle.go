@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -67,38 +68,37 @@ func (r IdleResult) MemPerSession(field string) float64 {
 	return float64(r.MemIdleGC[field]-r.MemHalf[field]) / r.second()
 }
 
-// Idle opens n sessions through leg (LOGIN, SELECT INBOX, IDLE), with
-// parallel logins at a time, in two halves, and measures the proxy
-// process pid (with its debug listener at debugAddr) before, between,
-// while they idle for window, and after they are gone. With profileDir
-// set, the idle proxy's heap and goroutine profiles are saved there.
-func Idle(ctx context.Context, leg Leg, pid int, debugAddr string, n, parallel int, window time.Duration, profileDir string) (IdleResult, error) {
+// Idle opens n sessions through the idle clients (LOGIN, SELECT INBOX,
+// IDLE), in two halves, and measures the proxy process pid (with its
+// debug listener at debugAddr) before, between, while they idle for
+// window, and after they are gone. With profileDir set, the idle proxy's
+// heap and goroutine profiles are saved there.
+func Idle(clients *IdleClients, pid int, debugAddr string, n int, window time.Duration, profileDir string) (IdleResult, error) {
 	res := IdleResult{Window: window}
-	var clients []*Client
-	defer func() {
-		for _, c := range clients {
-			c.Close()
-		}
-	}()
 	var err error
 	if res.Before, res.GoBefore, _, err = settled(pid, debugAddr); err != nil {
 		return res, err
 	}
-	t := time.Now()
-	clients = openIdle(ctx, leg, n/2, parallel, &res)
-	res.Setup = time.Since(t)
-	res.HalfSessions = len(clients)
+	if err := res.open(clients, n/2); err != nil {
+		return res, err
+	}
+	res.HalfSessions = res.Sessions
 	if res.Half, res.GoHalf, res.MemHalf, err = settled(pid, debugAddr); err != nil {
 		return res, err
 	}
-	t = time.Now()
-	clients = append(clients, openIdle(ctx, leg, n-n/2, parallel, &res)...)
-	res.Setup += time.Since(t)
-	res.Sessions = len(clients)
+	if err := res.open(clients, n-n/2); err != nil {
+		return res, err
+	}
 	time.Sleep(3 * time.Second) // let the last logins' garbage settle
 	if res.Idle, res.GoIdle, _, err = snapshot(pid, debugAddr); err != nil {
 		return res, err
 	}
+	if res.IdleGC, _, res.MemIdleGC, err = settled(pid, debugAddr); err != nil {
+		return res, err
+	}
+	// Idle CPU is watched once the collections and the return of freed
+	// memory that follow the logins are over: what remains is the cost of
+	// sessions that merely wait.
 	p0, _ := ReadProc(pid)
 	time.Sleep(window)
 	p1, _ := ReadProc(pid)
@@ -106,33 +106,53 @@ func Idle(ctx context.Context, leg Leg, pid int, debugAddr string, n, parallel i
 	if res.States, err = GoroutineStates(debugAddr); err != nil {
 		return res, err
 	}
-	if res.IdleGC, _, res.MemIdleGC, err = settled(pid, debugAddr); err != nil {
-		return res, err
-	}
 	if profileDir != "" {
 		SaveProfile(debugAddr, "heap", filepath.Join(profileDir, "idle-heap.pb.gz"))
 		SaveProfile(debugAddr, "goroutine?debug=1", filepath.Join(profileDir, "idle-goroutines.txt"))
 	}
-	for _, c := range clients {
-		c.Close()
+	if err := clients.CloseSessions(); err != nil {
+		return res, err
 	}
-	clients = nil
 	time.Sleep(3 * time.Second)
 	res.After, res.GoAfter, _, err = snapshot(pid, debugAddr)
 	return res, err
 }
 
-// settled is a snapshot after a collection, once the runtime has handed
-// the freed memory back.
-func settled(pid int, debugAddr string) (ProcStat, int, map[string]int64, error) {
-	if err := ForceGC(debugAddr); err != nil {
-		return ProcStat{}, 0, nil, err
+// open has the idle clients open n more sessions.
+func (r *IdleResult) open(clients *IdleClients, n int) error {
+	start := time.Now()
+	reply, err := clients.Open(n)
+	r.Setup += time.Since(start)
+	if err != nil {
+		return err
 	}
-	if _, err := SettleRSS(pid, 20*time.Second); err != nil {
+	r.Sessions += reply.Opened
+	r.Failures += reply.Failures
+	if reply.FirstError != "" && r.FirstError == nil {
+		r.FirstError = errors.New(reply.FirstError)
+	}
+	return nil
+}
+
+// settled is a snapshot after three collections, once the runtime has
+// handed freed memory back. Each collection halves at most once the
+// stacks that grew during login (TLS handshakes) and are now mostly
+// unused; an idle process collects every two minutes, so three stand for
+// about six minutes of idling.
+func settled(pid int, debugAddr string) (ProcStat, int, map[string]int64, error) {
+	for range gcRounds {
+		if err := ForceGC(debugAddr); err != nil {
+			return ProcStat{}, 0, nil, err
+		}
+	}
+	if _, err := SettleRSS(pid, debugAddr, 90*time.Second); err != nil {
 		return ProcStat{}, 0, nil, err
 	}
 	return snapshot(pid, debugAddr)
 }
+
+// gcRounds is how many collections settled forces.
+const gcRounds = 3
 
 func snapshot(pid int, debugAddr string) (ProcStat, int, map[string]int64, error) {
 	st, err := ReadProc(pid)

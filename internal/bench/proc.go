@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -31,6 +32,8 @@ type ProxyOptions struct {
 	// Accounts get a sealed grant in the store before the child starts,
 	// each with a fresh access token.
 	Accounts []Account
+	// Env is added to the child's environment (GOGC=50, say).
+	Env []string
 }
 
 // Proxy is a running oauthbridge child: the real binary, serving IMAP
@@ -42,6 +45,8 @@ type Proxy struct {
 	DebugAddr string
 	// TLS trusts the proxy's certificate.
 	TLS *tls.Config
+	// CertPEM is the proxy's certificate.
+	CertPEM []byte
 	// Dir holds the configuration, state and log.
 	Dir string
 
@@ -72,6 +77,7 @@ func StartProxy(tb testing.TB, w *World, o ProxyOptions) *Proxy {
 	must(tb, err)
 	pool := x509.NewCertPool()
 	pool.AddCert(cert.Leaf)
+	p.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Leaf.Raw})
 	p.TLS = &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
 	addrs, err := freeAddrs(2)
 	must(tb, err)
@@ -150,7 +156,7 @@ func (p *Proxy) start(o ProxyOptions, cfgPath, secret string) error {
 		return err
 	}
 	p.cmd = exec.Command(argv[0], argv[1:]...)
-	p.cmd.Env = append(os.Environ(), "OAUTHBRIDGE_DEBUG_ADDR="+p.DebugAddr,
+	p.cmd.Env = append(append(os.Environ(), o.Env...), "OAUTHBRIDGE_DEBUG_ADDR="+p.DebugAddr,
 		"BRIDGEBENCH_CLIENT_SECRET="+secret)
 	p.cmd.Stdout, p.cmd.Stderr = logf, logf
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -191,27 +191,24 @@ func ForceGC(debugAddr string) error {
 	return err
 }
 
-// SettleRSS waits until pid's resident memory has stopped shrinking for
-// three seconds in a row (the runtime returns freed memory to the
-// system in the background), at most limit, and returns the last
-// reading.
-func SettleRSS(pid int, limit time.Duration) (ProcStat, error) {
-	st, err := ReadProc(pid)
+// SettleRSS waits until the proxy's runtime has handed freed memory
+// back to the system as far as it ever will (the memory it retains is at
+// most 10% over its next GC goal), at most limit, and returns the
+// reading then. The runtime releases in steps with pauses of several
+// seconds between, so watching RSS alone stops too early.
+func SettleRSS(pid int, debugAddr string, limit time.Duration) (ProcStat, error) {
 	deadline := time.Now().Add(limit)
-	for still := 0; err == nil && still < 3 && time.Now().Before(deadline); {
+	for {
+		m, err := MemStats(debugAddr)
+		if err != nil {
+			return ProcStat{}, err
+		}
+		retained := m["HeapSys"] - m["HeapReleased"]
+		if float64(retained) <= 1.1*float64(m["NextGC"])+(1<<20) || time.Now().After(deadline) {
+			return ReadProc(pid)
+		}
 		time.Sleep(time.Second)
-		var next ProcStat
-		if next, err = ReadProc(pid); err != nil {
-			break
-		}
-		if st.RSS-next.RSS < 128*1024 {
-			still++
-		} else {
-			still = 0
-		}
-		st = next
 	}
-	return st, err
 }
 
 // SaveProfile writes one of the proxy's profiles (a path below

@@ -11,9 +11,11 @@ import (
 
 // Report is one run's results.
 type Report struct {
-	Config             Config
-	Machine            Machine
-	Pinned             bool
+	Config  Config
+	Machine Machine
+	Pinned  bool
+	// FileLimit is set when RLIMIT_NOFILE capped the idle sessions.
+	FileLimit          uint64
 	Started            time.Time
 	LoadStart, LoadEnd string
 
@@ -102,11 +104,11 @@ func (r *Report) idleRows() []Row {
 	busy := i.States["running"] + i.States["runnable"]
 	idleShare := float64(i.IdleCPU) / float64(i.Window)
 	return []Row{
-		{fmt.Sprintf("3. Resident memory per idle session (%d in IDLE, both TLS legs; marginal, after GC)", i.Sessions),
-			kib(i.RSSPerSession()), fmt.Sprintf("Go heap %s + stacks %s; 0 to %d after GC: %s; 3 s after setup, no GC: %s",
-				kib(i.MemPerSession("HeapInuse")), kib(i.MemPerSession("Stack")), i.Sessions,
-				kib(i.RSSPerSessionAll()), kib(i.RSSPerSessionNoGC())),
-			"<= 48 KiB", verdict(i.RSSPerSession() <= 48*1024 && i.Failures == 0)},
+		{fmt.Sprintf("3. Resident memory per idle session (%d in IDLE, both TLS legs; RSS delta / N, settled)", i.Sessions),
+			kib(i.RSSPerSessionAll()), fmt.Sprintf("second half alone: %s; 3 s after setup, no GC: %s; Go heap in use %s + stacks %s",
+				kib(i.RSSPerSession()), kib(i.RSSPerSessionNoGC()),
+				kib(i.MemPerSession("HeapInuse")), kib(i.MemPerSession("Stack"))),
+			"<= 48 KiB", verdict(i.RSSPerSessionAll() <= 48*1024 && i.Failures == 0)},
 		{"3. Goroutines per idle session", fmt.Sprintf("%.2f", i.GoroutinesPerSession()),
 			fmt.Sprintf("states: %s; after close: %d (before: %d)", states(i.States), i.GoAfter, i.GoBefore),
 			"none busy", verdict(busy <= 2)},
@@ -156,6 +158,12 @@ func (r *Report) Markdown(w io.Writer) {
 		m.CPUs, m.Model, m.MemTotal, m.Kernel, m.Go, r.LoadStart, r.LoadEnd)
 	if r.Pinned {
 		fmt.Fprintf(w, " Client and upstream pinned to CPU 0, oauthbridge to CPU 1.")
+	}
+	if len(r.Config.ProxyEnv) > 0 {
+		fmt.Fprintf(w, " oauthbridge environment: %s.", strings.Join(r.Config.ProxyEnv, " "))
+	}
+	if r.FileLimit != 0 {
+		fmt.Fprintf(w, " Idle sessions capped by the open-file limit of %d (a relayed session holds 2 descriptors in the proxy).", r.FileLimit)
 	}
 	fmt.Fprintln(w)
 	r.notes(w)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"sync/atomic"
 	"time"
 )
 
@@ -29,6 +28,8 @@ type Config struct {
 	StormLogins int
 	// ColdAccounts get one first (key-derivation) login each.
 	ColdAccounts int
+	// ProxyEnv is added to oauthbridge's environment (GOGC=50, say).
+	ProxyEnv []string
 	// Pin puts this process (client and upstream) on CPU 0 and the proxy
 	// on CPU 1, so that the proxy has a core to itself.
 	Pin bool
@@ -38,6 +39,9 @@ type Config struct {
 	// ProfileDir, when set, receives the proxy's CPU profile during an
 	// extra proxied FETCH and its heap and goroutine profiles while idle.
 	ProfileDir string
+	// Self is this program, and IdleClientArg the argument that makes it
+	// serve ServeIdleClients: the idle sessions' clients run there.
+	Self, IdleClientArg string
 	// Progress receives a line as each step starts; nil discards.
 	Progress io.Writer
 }
@@ -50,8 +54,15 @@ func Run(ctx context.Context, tb *TB, cfg Config) (*Report, error) {
 			fmt.Fprintf(cfg.Progress, "bridgebench: "+format+"\n", args...)
 		}
 	}
-	if err := RaiseFileLimit(uint64(cfg.IdleSessions)*3 + 4096); err != nil {
+	limit, err := RaiseFileLimit(uint64(cfg.IdleSessions)*2 + 256)
+	if err != nil {
 		return nil, err
+	}
+	// The proxy holds two descriptors per session, plus a few of its own.
+	if max := int(limit-64) / 2; cfg.IdleSessions > max {
+		progress("idle sessions: %d, not %d: the open-file limit is %d", max, cfg.IdleSessions, limit)
+		cfg.IdleSessions = max
+		rep.FileLimit = limit
 	}
 	cpus := ""
 	if cfg.Pin && rep.Machine.CPUs >= 2 {
@@ -67,7 +78,7 @@ func Run(ctx context.Context, tb *TB, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	progress("starting oauthbridge %s", cfg.Bin)
-	p := StartProxy(tb, w, ProxyOptions{Bin: cfg.Bin, CPUs: cpus, MaxConnections: 1000 + 2*cfg.StormLogins,
+	p := StartProxy(tb, w, ProxyOptions{Bin: cfg.Bin, CPUs: cpus, Env: cfg.ProxyEnv, MaxConnections: 1000 + 2*cfg.StormLogins,
 		Accounts: append([]Account{w.BulkAccount}, w.Accounts...)})
 	s := &scenarios{w: w, p: p, cfg: cfg, rep: rep, progress: progress}
 	for _, step := range []struct {
@@ -100,7 +111,7 @@ type scenarios struct {
 
 // viaProxy logs in as a through oauthbridge with LOGIN.
 func viaProxy(p *Proxy, a Account, readBuf int) Leg {
-	d := &Dialer{TLS: p.TLS, Timeout: time.Minute, ReadBuffer: readBuf}
+	d := &Dialer{TLS: p.TLS, Timeout: time.Minute, ReadBuffer: readBuf, SpreadSources: true}
 	return Leg{Name: "oauthbridge", Open: func(ctx context.Context) (*Client, error) {
 		c, err := d.Dial(ctx, p.Addr)
 		if err != nil {
@@ -213,7 +224,7 @@ func (s *scenarios) storm(ctx context.Context) error {
 // scenarios left behind cannot hide what the sessions cost.
 func (s *scenarios) idle(ctx context.Context, tb *TB, cpus string) error {
 	accounts := s.w.Accounts[:2]
-	p := StartProxy(tb, s.w, ProxyOptions{Bin: s.cfg.Bin, CPUs: cpus,
+	p := StartProxy(tb, s.w, ProxyOptions{Bin: s.cfg.Bin, CPUs: cpus, Env: s.cfg.ProxyEnv,
 		MaxConnections: s.cfg.IdleSessions + 1000, Accounts: accounts})
 	defer p.Stop()
 	for _, a := range accounts { // first logins: key derivation, caches
@@ -223,15 +234,13 @@ func (s *scenarios) idle(ctx context.Context, tb *TB, cpus string) error {
 		}
 		c.Close()
 	}
-	var legs []Leg
-	for _, a := range accounts {
-		legs = append(legs, viaProxy(p, a, 0))
+	clients, err := StartIdleClients(s.cfg.Self, s.cfg.IdleClientArg,
+		IdleSpec{Addr: p.Addr, CAPEM: p.CertPEM, Accounts: accounts, Parallel: 32})
+	if err != nil {
+		return err
 	}
-	var next atomic.Int64
-	leg := Leg{Name: "oauthbridge", Open: func(ctx context.Context) (*Client, error) {
-		return legs[next.Add(1)%int64(len(legs))].Open(ctx)
-	}}
-	r, err := Idle(ctx, leg, p.Pid(), p.DebugAddr, s.cfg.IdleSessions, 32, s.cfg.IdleWindow, s.cfg.ProfileDir)
+	defer clients.Stop()
+	r, err := Idle(clients, p.Pid(), p.DebugAddr, s.cfg.IdleSessions, s.cfg.IdleWindow, s.cfg.ProfileDir)
 	s.rep.Idle = &r
 	return err
 }

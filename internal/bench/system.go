@@ -43,23 +43,28 @@ func DescribeMachine() Machine {
 	return m
 }
 
-// RaiseFileLimit lifts RLIMIT_NOFILE to at least n (soft and hard; the
-// hard limit needs privilege), for this process and the children it
-// starts: 10,000 relayed sessions take 20,000 descriptors in the proxy.
-func RaiseFileLimit(n uint64) error {
+// RaiseFileLimit lifts RLIMIT_NOFILE towards n for this process and the
+// children it starts (10,000 relayed sessions take 20,000 descriptors in
+// the proxy): the hard limit too where privilege allows
+// (CAP_SYS_RESOURCE), otherwise the soft limit up to the hard one. It
+// returns the limit in force.
+func RaiseFileLimit(n uint64) (uint64, error) {
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return err
+		return 0, err
 	}
 	if rl.Cur >= n {
-		return nil
+		return rl.Cur, nil
 	}
-	rl.Cur = n
-	rl.Max = max(rl.Max, n)
+	want := syscall.Rlimit{Cur: n, Max: max(rl.Max, n)}
+	if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &want) == nil {
+		return n, nil
+	}
+	rl.Cur = rl.Max
 	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
-		return fmt.Errorf("raise open-file limit to %d: %w", n, err)
+		return 0, fmt.Errorf("raise open-file limit: %w", err)
 	}
-	return nil
+	return rl.Cur, nil
 }
 
 // PinSelf binds every thread of this process to cpu, and the Go
