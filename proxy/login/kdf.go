@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"sync/atomic"
 
 	"go.uber.org/zap"
 
@@ -19,6 +20,8 @@ import (
 // no timing difference between them.
 type kdfGate struct {
 	slots chan struct{}
+	// runs counts derivations, for tests and metrics.
+	runs atomic.Int64
 }
 
 func newKDFGate(n int) *kdfGate {
@@ -37,6 +40,7 @@ func (g *kdfGate) derive(ctx context.Context, password string, p tokenstore.KDFP
 		return nil, fmt.Errorf("waiting to check the password: %w: %v", ErrTemporary, ctx.Err())
 	}
 	defer func() { <-g.slots }()
+	g.runs.Add(1)
 	return tokenstore.DeriveKey([]byte(password), p), nil
 }
 

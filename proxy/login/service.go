@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 	"github.com/oauthbridge/oauthbridge/tokenstore"
@@ -88,6 +89,7 @@ type Service struct {
 	verifier *verifierCache
 	throttle *throttle
 	kdf      *kdfGate
+	flights  singleflight.Group // cold unlocks in progress, by account and password tag
 	decoy    tokenstore.KDFParams
 	log      *zap.Logger
 	audit    *zap.Logger
@@ -229,6 +231,42 @@ func (s *Service) unlock(ctx context.Context, account, provider, password string
 	if key, ok := s.verifier.lookup(account, password); ok && cached {
 		return key, nil
 	}
+	// Clients open several connections at once (Thunderbird two, a burst
+	// after a restart many): logins with the same account and password
+	// share one derivation instead of queueing a 64 MiB KDF each. The
+	// flight key holds the password's in-memory HMAC tag, never the
+	// password.
+	tag := s.verifier.tag(password)
+	flight := account + "\x00" + string(tag[:])
+	v, err, _ := s.flights.Do(flight, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), coldUnlockTimeout)
+		defer cancel()
+		r := &unlocked{}
+		r.key, r.err = s.coldUnlock(fctx, account, provider, password, &r.reason)
+		return r, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := v.(*unlocked)
+	if r.reason != "" {
+		a.reason = r.reason
+	}
+	return r.key, r.err
+}
+
+// coldUnlockTimeout bounds one shared derivation, whoever waits for it.
+const coldUnlockTimeout = 30 * time.Second
+
+// unlocked is the shared outcome of one cold unlock.
+type unlocked struct {
+	key    []byte
+	err    error
+	reason string
+}
+
+// coldUnlock checks password against the stored record with the KDF.
+func (s *Service) coldUnlock(ctx context.Context, account, provider, password string, reason *string) ([]byte, error) {
 	rec, err := s.cfg.Store.Get(ctx, account)
 	switch {
 	case errors.Is(err, tokenstore.ErrNotFound):
@@ -243,7 +281,7 @@ func (s *Service) unlock(ctx context.Context, account, provider, password string
 		return nil, err
 	}
 	if _, err := tokenstore.Open(key, account, rec.Sealed); err != nil {
-		a.reason = reasonWrongPassword
+		*reason = reasonWrongPassword
 		return nil, ErrBadCredentials
 	}
 	key = s.upgrade(ctx, rec, password, key)

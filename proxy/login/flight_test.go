@@ -1,0 +1,74 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/oauthbridge/oauthbridge/internal/testidp"
+	"github.com/oauthbridge/oauthbridge/proxy/upstream"
+	"github.com/oauthbridge/oauthbridge/tokenstore/broker"
+	"github.com/oauthbridge/oauthbridge/tokenstore/filestore"
+)
+
+// A burst of first logins for one account (several connections of one
+// client, or every client after a restart) costs one key derivation, not
+// one each; a wrong password in the same burst still pays its own.
+func TestColdLoginBurstSharesOneDerivation(t *testing.T) {
+	idp := testidp.New(t)
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	br := broker.New(st, map[string]*broker.Provider{"lab": {Name: "lab", OAuth2: idp.Config(""), HTTPClient: idp.Client()}}, nil)
+	if err := br.Save(context.Background(), "alice@example.test", "lab", "", []byte("right"), idp.Issue("alice@example.test")); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewService(ServiceConfig{
+		Rules:  []Rule{{Match: "*@example.test", Provider: "lab"}},
+		Routes: map[string]*Route{"lab": {Provider: "lab", Endpoints: map[Protocol]upstream.Endpoint{IMAP: {Addr: "127.0.0.1:1", TLS: upstream.Implicit}}}},
+		Store:  st, Broker: br,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := svc.kdf.runs.Load()
+	var wg sync.WaitGroup
+	errs := make(chan error, 21)
+	for i := range 21 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pw := "right"
+			if i == 20 {
+				pw = "wrong"
+			}
+			_, err := svc.Authenticate(context.Background(), Request{Protocol: IMAP, Username: "alice@example.test",
+				Password: pw, Remote: &net.TCPAddr{IP: net.IPv4(192, 0, 2, byte(i)), Port: 1}})
+			if pw == "wrong" {
+				if !errors.Is(err, ErrBadCredentials) {
+					err = errors.Join(errors.New("wrong password accepted"), err)
+				} else {
+					err = nil
+				}
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	runs := svc.kdf.runs.Load() - before
+	t.Logf("21 concurrent first logins (20 right, 1 wrong): %d key derivations", runs)
+	if runs != 2 {
+		t.Fatalf("%d derivations for one account and two distinct passwords, want 2: the burst was not shared", runs)
+	}
+}
