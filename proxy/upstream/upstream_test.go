@@ -174,3 +174,10 @@ func TestDialRefusesUnknownTLSMode(t *testing.T) {
 		}
 	}
 }
+
+func TestClientConfigAlwaysVerifies(t *testing.T) {
+	c := ClientConfig(Endpoint{Addr: "x:1", TLSConfig: &tls.Config{InsecureSkipVerify: true}})
+	if c.InsecureSkipVerify {
+		t.Fatal("an endpoint could turn certificate verification off")
+	}
+}
