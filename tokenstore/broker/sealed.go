@@ -20,7 +20,7 @@ import (
 // as the in-memory cache's proof of possession.
 func (b *Broker) SaveSealed(ctx context.Context, account, provider, upstreamUser string, kdf tokenstore.KDFParams, key []byte, tok *oauth2.Token) error {
 	if tok == nil || tok.RefreshToken == "" {
-		return fmt.Errorf("broker: save %s: the identity provider issued no refresh token (is offline access requested?)", account)
+		return errNoRefreshToken(account)
 	}
 	if len(key) != tokenstore.KeySize || len(kdf.Salt) == 0 {
 		return fmt.Errorf("broker: save %s: no sealing key derived", account)
@@ -51,4 +51,8 @@ func (b *Broker) SaveSealed(ctx context.Context, account, provider, upstreamUser
 	}
 	b.log.Info("grant saved", zap.String("account", account), zap.String("provider", provider))
 	return nil
+}
+
+func errNoRefreshToken(account string) error {
+	return fmt.Errorf("broker: save %s: the identity provider issued no refresh token (is offline access requested?)", account)
 }
