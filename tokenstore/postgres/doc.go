@@ -35,9 +35,8 @@
 //   - Secrets: only sealed grants are stored (see package tokenstore), and the
 //     DSN, which may hold a password, never appears in an error text.
 //
-// Not shared yet: consent tickets (a consent started on replica A must
-// complete on replica B) and login throttling state live in each replica's
-// memory. They need their own tables here (oauthbridge_consent_tickets with
-// an expiry, oauthbridge_throttle keyed by source and account) once the
-// consent and throttling packages declare the interfaces they consume.
+// Beside the accounts: consent tickets live in the same database (package
+// proxy/consent/pgtickets, on this store's Pool), so a consent started
+// through one replica completes through another. Login throttling state is
+// still per replica.
 package postgres
