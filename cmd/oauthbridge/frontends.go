@@ -35,7 +35,7 @@ type frontParams struct {
 	implicit   bool
 	requireTLS bool
 	limits     config.Limits
-	observer   loginObserver
+	observer   proxy.LoginObserver
 	log        *zap.Logger
 }
 
@@ -67,7 +67,7 @@ func newPOP3(p frontParams) proxy.Handler {
 
 // buildHandlers builds the front end of every configured mail listener.
 // A reload builds a new set; the listeners stay.
-func buildHandlers(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Config, obs loginObserver, log *zap.Logger) map[string]proxy.Handler {
+func buildHandlers(cfg *config.Config, auth login.Authenticator, tlsCfg *tls.Config, obs proxy.LoginObserver, log *zap.Logger) map[string]proxy.Handler {
 	out := map[string]proxy.Handler{}
 	for _, na := range cfg.Listen.All() {
 		fe, ok := frontEnds[na.Name]

@@ -32,7 +32,9 @@ func (o *ops) wrap(h proxy.Handler) proxy.Handler {
 // said something an administrator can act on.
 type loginObserver struct{ *ops }
 
-// LoginDone implements the front ends' Observer.
+var _ proxy.LoginObserver = loginObserver{}
+
+// LoginDone implements proxy.LoginObserver.
 func (o loginObserver) LoginDone(s *proxy.Session, err error) {
 	o.metrics.LoginDone(s, err)
 	o.tracker.LoginDone(s, err)
@@ -44,7 +46,7 @@ func (o loginObserver) LoginDone(s *proxy.Session, err error) {
 	}
 }
 
-// UpstreamDone implements the front ends' Observer.
+// UpstreamDone implements proxy.LoginObserver.
 func (o loginObserver) UpstreamDone(s *proxy.Session, d time.Duration, err error) {
 	o.metrics.UpstreamDone(s, d, err)
 }

@@ -22,13 +22,13 @@ func (c *conn) login(tag, user, password string) next {
 		f := classify(err, grant)
 		c.setResult(login.Outcome(err))
 		c.log.Info("imap login failed", zap.String("result", login.Outcome(err)), zap.Error(err))
-		c.srv.loginDone(c.s, err)
+		proxy.ReportLogin(c.srv.Observer, c.s, err)
 		return c.reply(tag + " NO " + f.reply())
 	}
 	c.s.Account = grant.Account
 	c.s.Result = "ok"
 	c.log.Info("imap login", zap.String("account", grant.Account), zap.String("upstream", grant.Upstream.Addr))
-	c.srv.loginDone(c.s, nil)
+	proxy.ReportLogin(c.srv.Observer, c.s, nil)
 	ok := tag + " OK Logged in"
 	if len(up.Caps) > 0 {
 		ok = tag + " OK [CAPABILITY " + strings.Join(up.Caps, " ") + "] Logged in"
@@ -91,7 +91,7 @@ func (c *conn) upstreamLogin(g *login.Grant) (*UpstreamConn, error) {
 	defer cancel()
 	start := time.Now()
 	up, err := LoginUpstream(ctx, g)
-	c.srv.upstreamDone(c.s, start, err)
+	proxy.ReportUpstream(c.srv.Observer, c.s, start, err)
 	return up, err
 }
 

@@ -11,7 +11,7 @@ import (
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 )
 
-// seen is an Observer that records what it heard.
+// seen is a proxy.LoginObserver that records what it heard.
 type seen struct {
 	mu       sync.Mutex
 	logins   []error

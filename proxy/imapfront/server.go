@@ -64,7 +64,7 @@ type Server struct {
 	// Log is used when the Session carries no logger; nil logs nothing.
 	Log *zap.Logger
 	// Observer, when set, hears how each login ends (metrics).
-	Observer Observer
+	Observer proxy.LoginObserver
 }
 
 var _ proxy.Handler = (*Server)(nil)

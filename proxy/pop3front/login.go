@@ -26,13 +26,13 @@ func (c *session) login(user, password string) bool {
 		f := loginFailure(err)
 		c.ps.Result = login.Outcome(err)
 		c.log.Info("login failed", zap.String("user", user), zap.String("result", c.ps.Result), zap.Error(err))
-		c.srv.loginDone(c.ps, err)
+		proxy.ReportLogin(c.srv.Observer, c.ps, err)
 		return c.reply(f.reply)
 	}
 	c.ps.Account = g.Account
 	c.ps.Result = "ok"
 	c.log.Info("login", zap.String("account", g.Account), zap.String("upstream", g.Upstream.Addr))
-	c.srv.loginDone(c.ps, nil)
+	proxy.ReportLogin(c.srv.Observer, c.ps, nil)
 	if !c.reply(replyLoggedIn) {
 		up.conn.Close()
 		return false
@@ -71,7 +71,7 @@ func (c *session) attempt(user, password string) (*login.Grant, *upstreamConn, e
 		}
 		start := time.Now()
 		up, err = c.srv.dialUpstream(ctx, g)
-		c.srv.upstreamDone(c.ps, start, err)
+		proxy.ReportUpstream(c.srv.Observer, c.ps, start, err)
 		if !errors.Is(err, upstream.ErrRejected) {
 			break
 		}

@@ -87,7 +87,7 @@ type Server struct {
 	// Log is used when the proxy.Session carries no logger; nil discards.
 	Log *zap.Logger
 	// Observer, when set, hears how each login ends (metrics).
-	Observer Observer
+	Observer proxy.LoginObserver
 }
 
 var _ proxy.Handler = (*Server)(nil)

@@ -30,7 +30,7 @@ func (c *conn) login(creds *saslmech.Credentials) step {
 	c.sess.Result = "ok"
 	c.log.Info("login", zap.String("account", g.Account), zap.String("provider", g.Provider),
 		zap.String("result", "ok"))
-	c.srv.loginDone(c.sess, nil)
+	proxy.ReportLogin(c.srv.Observer, c.sess, nil)
 	c.send("235 2.7.0 Authentication successful\r\n")
 	if c.werr != nil {
 		up.conn.Close()
@@ -51,7 +51,7 @@ func (c *conn) loginFailed(err error) step {
 	c.sess.Result = result
 	c.log.Info("login", zap.String("account", c.sess.Account), zap.String("result", result),
 		zap.Error(err))
-	c.srv.loginDone(c.sess, err)
+	proxy.ReportLogin(c.srv.Observer, c.sess, err)
 	c.send(reply)
 	if c.werr != nil {
 		return stepClose
@@ -73,7 +73,7 @@ func (srv *Server) authenticate(ctx context.Context, sess *proxy.Session, req lo
 		}
 		start := time.Now()
 		up, err := dialUpstream(ctx, g, helo)
-		srv.upstreamDone(sess, start, err)
+		proxy.ReportUpstream(srv.Observer, sess, start, err)
 		if err == nil {
 			srv.caps.learn(g.Provider, up.caps)
 			return up, g, nil

@@ -68,7 +68,7 @@ type Server struct {
 	// Log is used when the Session carries no logger.
 	Log *zap.Logger
 	// Observer, when set, hears how each login ends (metrics).
-	Observer Observer
+	Observer proxy.LoginObserver
 
 	caps capsCache
 }
