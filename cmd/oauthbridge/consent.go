@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 
@@ -11,7 +13,10 @@ import (
 	"github.com/oauthbridge/oauthbridge/internal/config"
 	"github.com/oauthbridge/oauthbridge/internal/provider"
 	"github.com/oauthbridge/oauthbridge/proxy/consent"
+	"github.com/oauthbridge/oauthbridge/proxy/consent/pgtickets"
+	"github.com/oauthbridge/oauthbridge/tokenstore"
 	"github.com/oauthbridge/oauthbridge/tokenstore/broker"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres"
 )
 
 // consentSites is what the consent sites of successive generations share:
@@ -27,10 +32,23 @@ type consentSites struct {
 	sites []*consent.Service
 }
 
-func newConsentSites() *consentSites {
+// newConsentSites keeps tickets in memory with a random form key, or,
+// when the token store is PostgreSQL, in its database with the form key
+// every replica derives from it (see package pgtickets), so that a link
+// or a page from one replica works on every other.
+func newConsentSites(ctx context.Context, store tokenstore.Store) (*consentSites, error) {
+	if ps, ok := store.(*postgres.Store); ok {
+		ctx, cancel := context.WithTimeout(ctx, storeOpenTimeout)
+		defer cancel()
+		pt, err := pgtickets.Open(ctx, ps.Pool(), pgtickets.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("consent tickets: %w", err)
+		}
+		return &consentSites{tickets: pt, formKey: pt.FormKey()}, nil
+	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	return &consentSites{tickets: consent.NewMemoryTickets(consent.TicketLimits{}), formKey: key}
+	return &consentSites{tickets: consent.NewMemoryTickets(consent.TicketLimits{}), formKey: key}, nil
 }
 
 // build returns the consent site for cfg, or nil when there is no HTTP

@@ -69,7 +69,10 @@ func (d *daemon) start(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	warnExposure(cfg, log)
-	d.consents = newConsentSites()
+	if d.consents, err = newConsentSites(ctx, store); err != nil {
+		store.Close()
+		return err
+	}
 	// Consent sites close first: their pollers may still save to the store.
 	d.closers = append(d.closers, d.consents, store)
 	g, err := d.newGeneration(ctx, cfg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/oauthbridge/oauthbridge/internal/provider"
 	"github.com/oauthbridge/oauthbridge/tokenstore"
 	"github.com/oauthbridge/oauthbridge/tokenstore/filestore"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres"
 )
 
 // callbackPath is where the authorization code flow redirects to, below
@@ -38,7 +40,13 @@ func buildProviders(ctx context.Context, cfg *config.Config, log *zap.Logger) (m
 	return out, nil
 }
 
-// openStore opens the configured token store.
+// storeOpenTimeout bounds opening a shared store: connecting, and the
+// schema migration, which may wait for a replica migrating at the same
+// moment.
+const storeOpenTimeout = time.Minute
+
+// openStore opens the configured token store. Errors never hold the DSN:
+// it may carry the database password.
 func openStore(cfg *config.Config) (tokenstore.Store, error) {
 	switch cfg.Store.Driver {
 	case "file":
@@ -47,7 +55,15 @@ func openStore(cfg *config.Config) (tokenstore.Store, error) {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 		return s, nil
+	case "postgres":
+		ctx, cancel := context.WithTimeout(context.Background(), storeOpenTimeout)
+		defer cancel()
+		s, err := postgres.Open(ctx, cfg.Store.DSN.Value())
+		if err != nil {
+			return nil, fmt.Errorf("store (postgres): %w", err)
+		}
+		return s, nil
 	default:
-		return nil, fmt.Errorf("store.driver: %q is not available in this build (use file)", cfg.Store.Driver)
+		return nil, fmt.Errorf("store.driver: %q is not available in this build (use file or postgres)", cfg.Store.Driver)
 	}
 }

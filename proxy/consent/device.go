@@ -70,15 +70,25 @@ func (s *Service) pollDevice(ctx context.Context, t *Ticket, eps Endpoints, da *
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), requestTimeout)
 	defer cancel()
 	if err != nil {
-		if s.ctx.Err() == nil {
-			s.fail(sctx, t, t.Attempt, providerNotice(p.Label, err), err)
+		notice := providerNotice(p.Label, err)
+		if s.ctx.Err() != nil {
+			// This process is stopping. With tickets shared between
+			// replicas the page may be served by another one: hand the
+			// ticket back to the choice, so it does not show a code that
+			// nobody polls for any more.
+			notice = interruptedNotice
 		}
+		s.fail(sctx, t, t.Attempt, notice, err)
 		return
 	}
 	if notice, err := s.complete(sctx, t, t.Attempt, tok, "", eps, FlowDevice); err != nil {
 		s.fail(sctx, t, t.Attempt, notice, err)
 	}
 }
+
+// interruptedNotice tells the user that the device flow stopped because
+// oauthbridge did.
+const interruptedNotice = "The sign-in was interrupted because oauthbridge restarted. Please choose a way to sign in again."
 
 // stopPoller ends the ticket's poll, if one runs.
 func (s *Service) stopPoller(id string) {

@@ -36,7 +36,12 @@
 //   - state (compared in constant time), PKCE and nonce are checked; the
 //     callback is bound to the browser that started the flow by a cookie;
 //     every form carries a CSRF token derived from its ticket (or, on the
-//     start page, from a cookie) with a per-process key.
+//     start page, from a cookie) with a key of the process (or, for
+//     replicas, one they share: Config.FormKey).
+//   - Replicas behind one public URL share a TicketStore (package
+//     pgtickets): any replica serves any page of a ticket. A device-flow
+//     poll runs in the replica that started it; when that replica stops,
+//     the ticket goes back to the choice with a notice.
 //   - Every response carries a restrictive Content-Security-Policy (no
 //     script at all), frame-ancestors 'none', Referrer-Policy no-referrer,
 //     Cache-Control no-store and nosniff. No page shows a token; no log

@@ -299,4 +299,10 @@ func TestCloseStopsPollers(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.noRecord()
+	// Another replica sharing the tickets shows the choice again, saying
+	// why, instead of a code nobody polls for.
+	tk, err := w.tickets.Get(context.Background(), path(link)[len("/consent/"):])
+	if err != nil || tk.Stage != StageChoose || tk.Notice != interruptedNotice {
+		t.Fatalf("after Close the ticket is %+v, %v; want the choice with the interruption notice", tk, err)
+	}
 }
