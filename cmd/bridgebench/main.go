@@ -66,6 +66,7 @@ func parse(args []string) (*options, error) {
 	}
 	if o.quick {
 		quick(fs)
+		o.cfg.Quick = true
 	}
 	o.cfg.Bytes = int64(o.gib * (1 << 30))
 	o.cfg.Skip = map[string]bool{}

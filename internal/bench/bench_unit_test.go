@@ -1,6 +1,11 @@
 package bench
 
 import (
+	"bufio"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"io"
 	"testing"
 	"time"
 )
@@ -48,5 +53,33 @@ func TestReadProcSelf(t *testing.T) {
 	st, err := ReadProc(selfPid())
 	if err != nil || st.RSS <= 0 || st.Threads <= 0 {
 		t.Fatalf("%+v %v", st, err)
+	}
+}
+
+// The idle-client process's protocol, served in-process against the
+// in-process stack: open sessions, hear how many idle, close them.
+func TestServeIdleClients(t *testing.T) {
+	w := NewWorld(t, 1)
+	s := NewStack(t, w, w.Accounts)
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.certDER})
+	spec, _ := json.Marshal(IdleSpec{Addr: s.Addr, CAPEM: pemBytes, Accounts: w.Accounts, Parallel: 2})
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- ServeIdleClients(inR, outW); outW.Close() }()
+	replies := bufio.NewReader(outR)
+	fmt.Fprintf(inW, "%s\nopen 3\n", spec)
+	line, err := replies.ReadString('\n')
+	var r idleReply
+	if err != nil || json.Unmarshal([]byte(line), &r) != nil || r.Opened != 3 || r.Failures != 0 {
+		t.Fatalf("open 3: %q %v", line, err)
+	}
+	fmt.Fprintln(inW, "close")
+	if line, _ := replies.ReadString('\n'); line != "closed\n" {
+		t.Fatalf("close: %q", line)
+	}
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -68,12 +68,31 @@ func (r IdleResult) MemPerSession(field string) float64 {
 	return float64(r.MemIdleGC[field]-r.MemHalf[field]) / r.second()
 }
 
+// IdleOptions say what Idle measures.
+type IdleOptions struct {
+	// PID is the proxy process, DebugAddr its profile listener.
+	PID       int
+	DebugAddr string
+	// Sessions to open, and how long to watch their CPU use.
+	Sessions int
+	Window   time.Duration
+	// ProfileDir, when set, receives heap and goroutine profiles.
+	ProfileDir string
+	// Quick skips waiting for the runtime to return memory: for CI,
+	// which checks for failures and leaks, not for memory figures.
+	Quick bool
+}
+
 // Idle opens n sessions through the idle clients (LOGIN, SELECT INBOX,
 // IDLE), in two halves, and measures the proxy process pid (with its
 // debug listener at debugAddr) before, between, while they idle for
 // window, and after they are gone. With profileDir set, the idle proxy's
 // heap and goroutine profiles are saved there.
-func Idle(clients *IdleClients, pid int, debugAddr string, n int, window time.Duration, profileDir string) (IdleResult, error) {
+func Idle(clients *IdleClients, o IdleOptions) (IdleResult, error) {
+	pid, debugAddr, n, window, profileDir := o.PID, o.DebugAddr, o.Sessions, o.Window, o.ProfileDir
+	settled := func(pid int, debugAddr string) (ProcStat, int, map[string]int64, error) {
+		return settle(pid, debugAddr, o.Quick)
+	}
 	res := IdleResult{Window: window}
 	var err error
 	if res.Before, res.GoBefore, _, err = settled(pid, debugAddr); err != nil {
@@ -134,16 +153,19 @@ func (r *IdleResult) open(clients *IdleClients, n int) error {
 	return nil
 }
 
-// settled is a snapshot after three collections, once the runtime has
-// handed freed memory back. Each collection halves at most once the
-// stacks that grew during login (TLS handshakes) and are now mostly
-// unused; an idle process collects every two minutes, so three stand for
-// about six minutes of idling.
-func settled(pid int, debugAddr string) (ProcStat, int, map[string]int64, error) {
+// settle is a snapshot after three collections, once the runtime has
+// handed freed memory back (unless quick). Each collection halves at
+// most once the stacks that grew during login (TLS handshakes) and are
+// now mostly unused; an idle process collects every two minutes, so
+// three stand for about six minutes of idling.
+func settle(pid int, debugAddr string, quick bool) (ProcStat, int, map[string]int64, error) {
 	for range gcRounds {
 		if err := ForceGC(debugAddr); err != nil {
 			return ProcStat{}, 0, nil, err
 		}
+	}
+	if quick {
+		return snapshot(pid, debugAddr)
 	}
 	if _, err := SettleRSS(pid, debugAddr, 90*time.Second); err != nil {
 		return ProcStat{}, 0, nil, err

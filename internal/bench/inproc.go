@@ -27,6 +27,8 @@ type Stack struct {
 	TLS  *tls.Config
 	// Login is the login service, to forget a verified password.
 	Login *login.Service
+
+	certDER []byte
 }
 
 // NewStack starts the stack with a grant for each account (production
@@ -59,7 +61,8 @@ func NewStack(tb testing.TB, w *World, accounts []Account) *Stack {
 		defer cancel()
 		ls.Shutdown(ctx)
 	})
-	return &Stack{Addr: ls.BoundAddr().String(), TLS: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}, Login: svc}
+	return &Stack{Addr: ls.BoundAddr().String(), TLS: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"},
+		Login: svc, certDER: cert.Leaf.Raw}
 }
 
 // Leg logs in as a through the stack.

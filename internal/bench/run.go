@@ -28,6 +28,8 @@ type Config struct {
 	StormLogins int
 	// ColdAccounts get one first (key-derivation) login each.
 	ColdAccounts int
+	// Quick skips waiting for settled memory readings (CI).
+	Quick bool
 	// ProxyEnv is added to oauthbridge's environment (GOGC=50, say).
 	ProxyEnv []string
 	// Pin puts this process (client and upstream) on CPU 0 and the proxy
@@ -200,8 +202,19 @@ func (s *scenarios) latency(ctx context.Context) error {
 	} else {
 		c.Close()
 	}
+	var profiled chan error
+	if s.cfg.ProfileDir != "" {
+		profiled = make(chan error, 1)
+		secs := int(2 * s.cfg.LatencyFor / time.Second)
+		go func() {
+			profiled <- SaveProfile(s.p.DebugAddr, "profile?seconds="+strconv.Itoa(secs), filepath.Join(s.cfg.ProfileDir, "login-cpu.pb.gz"))
+		}()
+	}
 	r := Latency(ctx, direct(s.w, a, 0), pl, s.cfg.Rate, s.cfg.LatencyFor)
 	s.rep.Latency = &r
+	if profiled != nil {
+		return <-profiled
+	}
 	return nil
 }
 
@@ -240,7 +253,8 @@ func (s *scenarios) idle(ctx context.Context, tb *TB, cpus string) error {
 		return err
 	}
 	defer clients.Stop()
-	r, err := Idle(clients, p.Pid(), p.DebugAddr, s.cfg.IdleSessions, s.cfg.IdleWindow, s.cfg.ProfileDir)
+	r, err := Idle(clients, IdleOptions{PID: p.Pid(), DebugAddr: p.DebugAddr, Sessions: s.cfg.IdleSessions,
+		Window: s.cfg.IdleWindow, ProfileDir: s.cfg.ProfileDir, Quick: s.cfg.Quick})
 	s.rep.Idle = &r
 	return err
 }
