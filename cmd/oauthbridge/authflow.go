@@ -84,6 +84,7 @@ func (r *authorizeReq) codeFlow(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		return nil, err
 	}
+	r.nonce = req.Nonce
 	r.say("To authorize %s, open this address in a browser and sign in as %s:\n\n    %s\n", r.account, r.account, req.URL)
 	r.say("The browser then ends on a page at %s (it may say it cannot connect: that is fine).", redirect)
 	r.say("Copy that page's whole address from the address bar and paste it here:")

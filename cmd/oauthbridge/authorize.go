@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/oauthbridge/oauthbridge/internal/config"
 	"github.com/oauthbridge/oauthbridge/internal/provider"
+	"github.com/oauthbridge/oauthbridge/proxy/consent"
+	"github.com/oauthbridge/oauthbridge/proxy/consent/oauthflow"
 	"github.com/oauthbridge/oauthbridge/tokenstore/broker"
 )
 
@@ -32,6 +33,9 @@ type authorizeReq struct {
 	flow          string
 	passwordStdin bool
 	log           *zap.Logger
+	// nonce is the OpenID Connect nonce of the code flow's request, which
+	// the ID token must carry; empty for the device flow.
+	nonce string
 }
 
 func runAuthorize(ctx context.Context, e *env, args []string) int {
@@ -139,20 +143,38 @@ func (r *authorizeReq) obtain(ctx context.Context) (*oauth2.Token, error) {
 }
 
 // checkIdentity refuses a token granted by someone else than the account
-// (a user who signed in to the wrong account in the browser).
+// (a user who signed in to the wrong account in the browser). It asks the
+// same way the consent site does, so an ID token counts only when its
+// signature verifies. When the provider says nothing checkable at all, the
+// user is told and the grant kept: the command is run by the account's
+// owner, and such providers could otherwise never be authorized here.
 func (r *authorizeReq) checkIdentity(ctx context.Context, tok *oauth2.Token) error {
-	email, err := r.p.Identity(ctx, tok)
+	email, verifiable, err := r.identity(ctx, tok)
 	_, hasIDToken := tok.Extra("id_token").(string)
 	switch {
-	case errors.Is(err, provider.ErrNoIdentity) && !hasIDToken:
+	case errors.Is(err, oauthflow.ErrNoIdentity) && (!hasIDToken || !verifiable):
 		r.say("Note: %s does not say who signed in, so oauthbridge cannot check that it was %s.", r.providerName, r.account)
 		return nil
 	case err != nil:
 		return fmt.Errorf("cannot confirm who signed in: %w", err)
-	case !strings.EqualFold(email, r.account) && !strings.EqualFold(email, r.upstreamUser):
+	case !oauthflow.Matches(email, r.account, r.upstreamUser):
 		return fmt.Errorf("you signed in as %s, not %s; nothing was saved. Sign in as %s and try again", email, r.account, r.account)
 	}
 	return nil
+}
+
+// identity asks the provider who granted tok, with the verifier the
+// consent site builds for it; verifiable reports whether ID tokens can be
+// checked there at all (an issuer or key set is known).
+func (r *authorizeReq) identity(ctx context.Context, tok *oauth2.Token) (email string, verifiable bool, err error) {
+	cp := consent.FromProvider(r.providerName, r.p, r.cfg.Providers[r.providerName])
+	eps, err := cp.Resolve(ctx, "")
+	if err != nil {
+		return "", false, err
+	}
+	ic := cp.IdentityConfig(eps)
+	email, err = oauthflow.NewIdentityVerifier(ic).Identity(ctx, tok, r.nonce)
+	return email, ic.Issuer != "" || ic.JWKSURL != "", err
 }
 
 // save seals the grant under the password.

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -182,43 +181,6 @@ func TestPresetProvider(t *testing.T) {
 	}
 	if !m.DeviceFlowForMail || m.OAuth2.Endpoint.DeviceAuthURL != "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode" {
 		t.Errorf("microsoft365 = %+v", m.OAuth2.Endpoint)
-	}
-}
-
-func TestIdentityFromIDToken(t *testing.T) {
-	p := &Provider{Name: "p"}
-	payload := base64.RawURLEncoding.EncodeToString([]byte(`{"preferred_username":"Bob@Contoso.com","sub":"x"}`))
-	tok := (&oauth2.Token{AccessToken: "a"}).WithExtra(map[string]any{"id_token": "e30." + payload + ".sig"})
-	got, err := p.Identity(context.Background(), tok)
-	if err != nil || got != "Bob@Contoso.com" {
-		t.Fatalf("identity = %q, %v", got, err)
-	}
-	bad := (&oauth2.Token{AccessToken: "a"}).WithExtra(map[string]any{"id_token": "not-a-jwt"})
-	if _, err := p.Identity(context.Background(), bad); err == nil {
-		t.Fatal("malformed ID token accepted")
-	}
-}
-
-func TestIdentityFromUserinfo(t *testing.T) {
-	idp := testidp.New(t)
-	p, err := New(context.Background(), "p", load(t, customYAML(idp.URL, "")), "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok := idp.Issue("carol@example.test")
-	if got, err := p.Identity(context.Background(), tok); err != nil || got != "carol@example.test" {
-		t.Fatalf("identity = %q, %v", got, err)
-	}
-	_, err = p.Identity(context.Background(), &oauth2.Token{AccessToken: "forged-token-value"})
-	if err == nil || strings.Contains(err.Error(), "forged-token-value") {
-		t.Fatalf("forged token: %v", err)
-	}
-}
-
-func TestIdentityWithoutSource(t *testing.T) {
-	p := &Provider{Name: "p"}
-	if _, err := p.Identity(context.Background(), &oauth2.Token{AccessToken: "a"}); !errors.Is(err, ErrNoIdentity) {
-		t.Fatalf("err = %v", err)
 	}
 }
 
