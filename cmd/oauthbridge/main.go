@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"go.uber.org/zap/zapcore"
 )
 
 // command is one subcommand.
@@ -32,6 +34,8 @@ func init() {
 		{"authorize", "ACCOUNT [--config FILE] [--password-stdin] [--flow device|paste]", "obtain and store a token for ACCOUNT from the terminal", runAuthorize},
 		{"accounts", "list|show ACCOUNT|revoke ACCOUNT [--config FILE] [--json] [--password-stdin] [--local-only]", "show accounts' state, or revoke one", runAccounts},
 		{"doctor", "[ACCOUNT] [--config FILE] [--password-stdin]", "check configuration, providers and mail servers (and an account end to end)", runDoctor},
+		{"service", "install [--config FILE] | uninstall | start | stop", "run oauthbridge as a Windows service", runService},
+		{"healthcheck", "[--url " + defaultHealthURL + "]", "exit 0 if the running proxy answers its health check (for containers)", runHealthcheck},
 		{"version", "", "print the version", runVersion},
 		{"help", "", "show this help", runHelp},
 	}
@@ -49,9 +53,15 @@ type env struct {
 	readPassword func(prompt string) ([]byte, error)
 	// hup, when set, replaces SIGHUP: each value asks serve to reload.
 	hup chan os.Signal
+	// logCore, when set, receives serve's log lines too (the Windows event
+	// log, when running as a service).
+	logCore zapcore.Core
 }
 
 func main() {
+	if isService() {
+		os.Exit(runAsService(os.Args[1:]))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	// After the first signal, a second one kills at once instead of
 	// waiting for the graceful stop.

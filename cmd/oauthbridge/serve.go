@@ -34,6 +34,7 @@ func runServe(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintf(e.stderr, "oauthbridge: %v\n", err)
 		return 2
 	}
+	log = e.teeLogger(log)
 	defer log.Sync()
 	return serve(ctx, e, cfg, path, log)
 }

@@ -80,6 +80,8 @@ func TestDockerfileMatchesConfig(t *testing.T) {
 	_, httpPort, _ := net.SplitHostPort(cfg.Listen.HTTP)
 	if hc := instruction(t, df, "HEALTHCHECK"); !strings.Contains(hc, "127.0.0.1:"+httpPort+"/healthz") {
 		t.Errorf("HEALTHCHECK %s does not check /healthz on the http port %s", hc, httpPort)
+	} else if !strings.Contains(hc, `["/usr/local/bin/oauthbridge", "healthcheck"`) {
+		t.Errorf("HEALTHCHECK %s does not use the image's own binary (oauthbridge healthcheck)", hc)
 	}
 	if u := instruction(t, df, "USER"); u != "65532:65532" {
 		t.Errorf("USER %s, want the distroless nonroot user", u)
@@ -136,8 +138,8 @@ func TestComposeMatchesConfig(t *testing.T) {
 	if svc.User != "65532:65532" || !svc.ReadOnly || !slices.Equal(svc.CapDrop, []string{"ALL"}) {
 		t.Errorf("service runs as %q, read_only %v, cap_drop %v; want nonroot, read-only, no capabilities", svc.User, svc.ReadOnly, svc.CapDrop)
 	}
-	if hc := strings.Join(svc.Healthcheck.Test, " "); !strings.Contains(hc, "/healthz") {
-		t.Errorf("healthcheck %q does not check /healthz", hc)
+	if hc := strings.Join(svc.Healthcheck.Test, " "); !strings.Contains(hc, "/healthz") || !strings.Contains(hc, "/usr/local/bin/oauthbridge healthcheck") {
+		t.Errorf("healthcheck %q does not run oauthbridge healthcheck on /healthz", hc)
 	}
 }
 
