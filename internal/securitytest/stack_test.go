@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
+	"github.com/oauthbridge/oauthbridge/internal/testcert"
 	"github.com/oauthbridge/oauthbridge/internal/testidp"
 	"github.com/oauthbridge/oauthbridge/proxy"
 	"github.com/oauthbridge/oauthbridge/proxy/imapfront"
@@ -139,7 +140,7 @@ func (s *stack) startUpstreams(t *testing.T, untrusted bool) map[login.Protocol]
 	s.imap = imaptest.Start(t, imaptest.Options{Validate: s.idp.Validate, TLS: mode, Users: []string{alice}})
 	s.pop3 = &pop3test.Server{Validate: s.idp.Validate, Implicit: untrusted}
 	if untrusted {
-		cfg, _, err := smtptest.SelfSigned()
+		cfg, _, err := testcert.ServerConfig(testcert.Loopback...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,14 +4,14 @@ import (
 	"crypto/tls"
 	"testing"
 
-	"github.com/oauthbridge/oauthbridge/proxy/smtpfront/smtptest"
+	"github.com/oauthbridge/oauthbridge/internal/testcert"
 )
 
 // testTLS returns a server configuration and a client configuration that
 // trusts it.
 func testTLS(t testing.TB) (server, roots *tls.Config) {
 	t.Helper()
-	cfg, pool, err := smtptest.SelfSigned()
+	cfg, pool, err := testcert.ServerConfig(testcert.Loopback...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
+	"github.com/oauthbridge/oauthbridge/internal/testcert"
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 )
 
@@ -70,7 +71,7 @@ func Start(t testing.TB, opts Options) *Server {
 	if opts.TLS == "" {
 		opts.TLS = upstream.Implicit
 	}
-	cert, roots, err := SelfSigned("127.0.0.1")
+	cert, roots, err := testcert.SelfSigned("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

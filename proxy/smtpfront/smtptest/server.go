@@ -14,6 +14,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 
+	"github.com/oauthbridge/oauthbridge/internal/testcert"
 	"github.com/oauthbridge/oauthbridge/proxy/upstream"
 )
 
@@ -76,7 +77,7 @@ func (s *Server) Start() error {
 	if s.Validate == nil {
 		return errors.New("smtptest: Validate is required")
 	}
-	tlsCfg, pool, err := SelfSigned()
+	tlsCfg, pool, err := testcert.ServerConfig(testcert.Loopback...)
 	if err != nil {
 		return err
 	}
