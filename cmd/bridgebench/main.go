@@ -52,6 +52,7 @@ func parse(args []string) (*options, error) {
 	fs.IntVar(&o.cfg.Rate, "rate", 100, "logins per second in the latency test")
 	fs.DurationVar(&o.cfg.LatencyFor, "latency-for", 10*time.Second, "latency test duration per leg")
 	fs.IntVar(&o.cfg.IdleSessions, "idle", 10000, "concurrent IDLE sessions")
+	fs.IntVar(&o.cfg.IdleFetch, "idle-fetch", 0, "`bytes`: each idle session first fetches a message this large (0: none)")
 	fs.DurationVar(&o.cfg.IdleWindow, "idle-window", 10*time.Second, "how long idle CPU is watched")
 	fs.IntVar(&o.cfg.StormLogins, "storm", 1000, "concurrent logins in the refresh storm")
 	fs.IntVar(&o.cfg.ColdAccounts, "cold", 3, "accounts whose first login is timed")

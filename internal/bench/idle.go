@@ -190,7 +190,7 @@ func snapshot(pid int, debugAddr string) (ProcStat, int, map[string]int64, error
 }
 
 // openIdle logs in n sessions and leaves each in IDLE.
-func openIdle(ctx context.Context, leg Leg, n, parallel int, res *IdleResult) []*Client {
+func openIdle(ctx context.Context, leg Leg, n, parallel int, fetch bool, res *IdleResult) []*Client {
 	var mu sync.Mutex
 	var clients []*Client
 	sem := make(chan struct{}, parallel)
@@ -201,7 +201,7 @@ func openIdle(ctx context.Context, leg Leg, n, parallel int, res *IdleResult) []
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			c, err := idleSession(ctx, leg)
+			c, err := idleSession(ctx, leg, fetch)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -218,7 +218,9 @@ func openIdle(ctx context.Context, leg Leg, n, parallel int, res *IdleResult) []
 	return clients
 }
 
-func idleSession(ctx context.Context, leg Leg) (*Client, error) {
+// idleSession logs in, selects INBOX, fetches its first message if
+// fetch is set (as a client syncing before it idles), and starts IDLE.
+func idleSession(ctx context.Context, leg Leg, fetch bool) (*Client, error) {
 	c, err := leg.Open(ctx)
 	if err != nil {
 		return nil, err
@@ -226,6 +228,12 @@ func idleSession(ctx context.Context, leg Leg) (*Client, error) {
 	if _, err := c.Do("SELECT INBOX"); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("select: %w", err)
+	}
+	if fetch {
+		if _, err := c.Do("FETCH 1 BODY.PEEK[]"); err != nil {
+			c.Close()
+			return nil, fmt.Errorf("fetch: %w", err)
+		}
 	}
 	if err := c.Idle(); err != nil {
 		c.Close()

@@ -29,6 +29,9 @@ type IdleSpec struct {
 	CAPEM    []byte
 	Accounts []Account
 	Parallel int
+	// Fetch makes each session fetch its INBOX's first message before
+	// IDLE.
+	Fetch bool
 }
 
 // idleReply answers one "open N" command.
@@ -66,7 +69,7 @@ func ServeIdleClients(in io.Reader, out io.Writer) error {
 		case len(f) == 2 && f[0] == "open":
 			n, _ := strconv.Atoi(f[1])
 			var res IdleResult
-			opened := openIdle(context.Background(), leg, n, spec.Parallel, &res)
+			opened := openIdle(context.Background(), leg, n, spec.Parallel, spec.Fetch, &res)
 			clients = append(clients, opened...)
 			reply := idleReply{Opened: len(opened), Failures: res.Failures}
 			if res.FirstError != nil {

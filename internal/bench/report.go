@@ -102,7 +102,11 @@ func (r *Report) idleRows() []Row {
 		return nil
 	}
 	busy := i.States["running"] + i.States["runnable"]
-	memory := Row{fmt.Sprintf("3. Resident memory per idle session (%d in IDLE, both TLS legs; RSS delta / N, settled)", i.Sessions),
+	what := fmt.Sprintf("%d in IDLE", i.Sessions)
+	if r.Config.IdleFetch > 0 {
+		what += fmt.Sprintf(", each after fetching %d KiB", r.Config.IdleFetch>>10)
+	}
+	memory := Row{fmt.Sprintf("3. Resident memory per idle session (%s, both TLS legs; RSS delta / N, settled)", what),
 		kib(i.RSSPerSessionAll()), fmt.Sprintf("second half alone: %s; 3 s after setup, no GC: %s; Go heap in use %s + stacks %s",
 			kib(i.RSSPerSession()), kib(i.RSSPerSessionNoGC()),
 			kib(i.MemPerSession("HeapInuse")), kib(i.MemPerSession("Stack"))),

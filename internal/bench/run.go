@@ -24,6 +24,10 @@ type Config struct {
 	// their CPU use is watched.
 	IdleSessions int
 	IdleWindow   time.Duration
+	// IdleFetch, when set, is the size of a message each idle session
+	// fetches before IDLE, as a client syncing first would: crypto/tls
+	// keeps its record buffers at their largest afterwards.
+	IdleFetch int
 	// StormLogins is the number of concurrent logins after expiry.
 	StormLogins int
 	// ColdAccounts get one first (key-derivation) login each.
@@ -237,6 +241,13 @@ func (s *scenarios) storm(ctx context.Context) error {
 // scenarios left behind cannot hide what the sessions cost.
 func (s *scenarios) idle(ctx context.Context, tb *TB, cpus string) error {
 	accounts := s.w.Accounts[:2]
+	if s.cfg.IdleFetch > 0 {
+		for _, a := range accounts {
+			if err := s.w.Up.Deliver(a.Email, "INBOX", Message(0, s.cfg.IdleFetch)); err != nil {
+				return err
+			}
+		}
+	}
 	p := StartProxy(tb, s.w, ProxyOptions{Bin: s.cfg.Bin, CPUs: cpus, Env: s.cfg.ProxyEnv,
 		MaxConnections: s.cfg.IdleSessions + 1000, Accounts: accounts})
 	defer p.Stop()
@@ -248,7 +259,7 @@ func (s *scenarios) idle(ctx context.Context, tb *TB, cpus string) error {
 		c.Close()
 	}
 	clients, err := StartIdleClients(s.cfg.Self, s.cfg.IdleClientArg,
-		IdleSpec{Addr: p.Addr, CAPEM: p.CertPEM, Accounts: accounts, Parallel: 32})
+		IdleSpec{Addr: p.Addr, CAPEM: p.CertPEM, Accounts: accounts, Parallel: 32, Fetch: s.cfg.IdleFetch > 0})
 	if err != nil {
 		return err
 	}
