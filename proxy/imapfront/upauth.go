@@ -2,9 +2,6 @@ package imapfront
 
 import (
 	"encoding/base64"
-	"encoding/json"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/emersion/go-sasl"
@@ -158,7 +155,7 @@ type tokenMech interface {
 
 func newTokenMech(g *login.Grant) tokenMech {
 	if strings.EqualFold(g.Mechanism, sasl.OAuthBearer) {
-		return newOAuthBearer(g)
+		return oauthBearer{saslmech.NewOAuthBearerClient(g.UpstreamUser, g.AccessToken, g.Upstream.Addr)}
 	}
 	return xoauth2{saslmech.NewXOAuth2Client(g.UpstreamUser, g.AccessToken)}
 }
@@ -172,32 +169,13 @@ func (x xoauth2) scope() string {
 	return x.Failure.Scope
 }
 
-// oauthBearer is RFC 7628's client. go-sasl's client supplies the initial
-// response; its Next cannot answer the empty challenge of a server
-// without SASL-IR nor the error challenge, which RFC 7628 section 3.2.3
-// says to answer with a single 0x01.
-type oauthBearer struct {
-	sasl.Client
-	failure sasl.OAuthBearerError
-}
+// oauthBearer reports the scope of OAUTHBEARER's error challenge, like
+// xoauth2 does for XOAUTH2's.
+type oauthBearer struct{ *saslmech.OAuthBearerClient }
 
-func newOAuthBearer(g *login.Grant) *oauthBearer {
-	host, portText, _ := net.SplitHostPort(g.Upstream.Addr)
-	port, _ := strconv.Atoi(portText)
-	return &oauthBearer{Client: sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{
-		Username: g.UpstreamUser, Token: g.AccessToken, Host: host, Port: port,
-	})}
-}
-
-func (o *oauthBearer) Next(challenge []byte) ([]byte, error) {
-	if len(challenge) == 0 {
-		_, ir, err := o.Start()
-		return ir, err
+func (o oauthBearer) scope() string {
+	if o.Failure == nil {
+		return ""
 	}
-	if err := json.Unmarshal(challenge, &o.failure); err != nil {
-		return nil, sasl.ErrUnexpectedServerChallenge
-	}
-	return []byte{0x01}, nil
+	return o.Failure.Scope
 }
-
-func (o *oauthBearer) scope() string { return o.failure.Scope }

@@ -2,10 +2,7 @@ package pop3front
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/emersion/go-sasl"
@@ -147,7 +144,7 @@ func newMechClient(g *login.Grant) (mechClient, error) {
 	case "", saslmech.XOAuth2:
 		return xoauth2Client{saslmech.NewXOAuth2Client(g.UpstreamUser, g.AccessToken)}, nil
 	case sasl.OAuthBearer:
-		return newBearerClient(g), nil
+		return bearerClient{saslmech.NewOAuthBearerClient(g.UpstreamUser, g.AccessToken, g.Upstream.Addr)}, nil
 	}
 	return nil, fmt.Errorf("%w: unsupported upstream mechanism %q", upstream.ErrProtocol, g.Mechanism)
 }
@@ -163,43 +160,14 @@ func (c xoauth2Client) refused() string {
 	return c.Failure.Error()
 }
 
-// bearerClient is RFC 7628's OAUTHBEARER: go-sasl builds the initial
-// response; the error challenge is answered with ^A here, as section 3.2.3
-// requires, where go-sasl's client would give up without answering.
-type bearerClient struct {
-	ir      []byte
-	failure *sasl.OAuthBearerError
-}
+// bearerClient describes OAUTHBEARER's error challenge for the log.
+type bearerClient struct{ *saslmech.OAuthBearerClient }
 
-func newBearerClient(g *login.Grant) *bearerClient {
-	opts := &sasl.OAuthBearerOptions{Username: g.UpstreamUser, Token: g.AccessToken}
-	if host, port, err := net.SplitHostPort(g.Upstream.Addr); err == nil {
-		opts.Host = host
-		opts.Port, _ = strconv.Atoi(port)
-	}
-	_, ir, _ := sasl.NewOAuthBearerClient(opts).Start()
-	return &bearerClient{ir: ir}
-}
+func (bearerClient) name() string { return sasl.OAuthBearer }
 
-func (c *bearerClient) Start() (string, []byte, error) { return sasl.OAuthBearer, c.ir, nil }
-
-func (c *bearerClient) Next(challenge []byte) ([]byte, error) {
-	if len(challenge) == 0 {
-		return c.ir, nil
-	}
-	var e sasl.OAuthBearerError
-	if err := json.Unmarshal(challenge, &e); err != nil {
-		return nil, fmt.Errorf("oauthbearer: undecodable challenge")
-	}
-	c.failure = &e
-	return []byte{0x01}, nil
-}
-
-func (*bearerClient) name() string { return sasl.OAuthBearer }
-
-func (c *bearerClient) refused() string {
-	if c.failure == nil {
+func (c bearerClient) refused() string {
+	if c.Failure == nil {
 		return ""
 	}
-	return fmt.Sprintf("token refused (status %s)", c.failure.Status)
+	return fmt.Sprintf("token refused (status %s)", c.Failure.Status)
 }

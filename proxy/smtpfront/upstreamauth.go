@@ -3,8 +3,6 @@ package smtpfront
 import (
 	"encoding/base64"
 	"fmt"
-	"net"
-	"strconv"
 	"strings"
 
 	"github.com/emersion/go-sasl"
@@ -104,33 +102,9 @@ func saslClient(g *login.Grant) (sasl.Client, error) {
 	case "", saslmech.XOAuth2:
 		return saslmech.NewXOAuth2Client(user, g.AccessToken), nil
 	case sasl.OAuthBearer:
-		host, port := splitAddr(g.Upstream.Addr)
-		return bearerClient{sasl.NewOAuthBearerClient(&sasl.OAuthBearerOptions{
-			Username: user, Token: g.AccessToken, Host: host, Port: port})}, nil
+		return saslmech.NewOAuthBearerClient(user, g.AccessToken, g.Upstream.Addr), nil
 	}
 	return nil, fmt.Errorf("upstream auth: %w: unsupported mechanism %q", upstream.ErrProtocol, g.Mechanism)
-}
-
-// bearerClient answers OAUTHBEARER's error challenge with the %x01 that
-// RFC 7628 section 3.2.3 asks for; go-sasl's client returns an error
-// instead, which would leave the server waiting.
-type bearerClient struct{ sasl.Client }
-
-func (b bearerClient) Next(challenge []byte) ([]byte, error) {
-	if len(challenge) == 0 {
-		_, ir, err := b.Start()
-		return ir, err
-	}
-	return []byte{0x01}, nil
-}
-
-func splitAddr(addr string) (string, int) {
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr, 0
-	}
-	port, _ := strconv.Atoi(p)
-	return host, port
 }
 
 // withFailure adds the XOAUTH2 error challenge's status and scope (never
