@@ -2,10 +2,8 @@ package pop3front
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
-	"io"
 	"net"
 	"time"
 
@@ -97,20 +95,10 @@ func (srv *Server) dialUpstream(ctx context.Context, g *login.Grant) (*upstreamC
 func (c *session) relay(up *upstreamConn) {
 	c.unwatch()
 	c.conn.SetDeadline(time.Time{})
-	client := proxy.Peer{Conn: c.conn, Reader: drain(c.br, c.conn)}
-	server := proxy.Peer{Conn: up.conn, Reader: drain(up.r, up.conn)}
+	client := proxy.Peer{Conn: c.conn, Reader: proxy.Drain(c.br, c.conn)}
+	server := proxy.Peer{Conn: up.conn, Reader: proxy.Drain(up.r, up.conn)}
 	c.br, c.lr = nil, nil
 	if err := proxy.Relay(c.ctx, c.ps, client, server); err != nil {
 		c.log.Debug("relay ended", zap.Error(err))
 	}
-}
-
-// drain returns a reader of br's buffered bytes followed by conn.
-func drain(br *bufio.Reader, conn net.Conn) io.Reader {
-	n := br.Buffered()
-	if n == 0 {
-		return conn
-	}
-	rest, _ := br.Peek(n)
-	return io.MultiReader(bytes.NewReader(bytes.Clone(rest)), conn)
 }
