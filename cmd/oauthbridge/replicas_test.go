@@ -63,6 +63,9 @@ func TestReplicasShareConsent(t *testing.T) {
 	a := startReplica(t, replicaConfig(t, dir, "a", idp, mail.Addr))
 	b := startReplica(t, replicaConfig(t, dir, "b", idp, mail.Addr))
 
+	if r := pageAt(t, b.addrs["http"], "/readyz"); r != "ready\n" {
+		t.Fatalf("/readyz on a postgres replica: %q", r)
+	}
 	refusal := imapLogin(t, a.addrs["imap"], "alice@example.test", testPassword)
 	link := consentPathRe.FindString(refusal)
 	if !strings.HasPrefix(refusal, "a1 NO") || link == "" {
