@@ -13,7 +13,7 @@ import (
 	"github.com/oauthbridge/oauthbridge/internal/winservice"
 )
 
-// serviceActions are the service subcommand's actions, in help order.
+// serviceActions are what `oauthbridge service ACTION` can do.
 var serviceActions = map[string]func(ctx context.Context, e *env, args []string) error{
 	"install":   serviceInstall,
 	"uninstall": func(context.Context, *env, []string) error { return winservice.Uninstall(winservice.DefaultName) },
