@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -43,7 +44,7 @@ func (s *Tickets) Add(ctx context.Context, t *consent.Ticket) error {
 	if err != nil {
 		return fmt.Errorf("pgtickets: add: %w", err)
 	}
-	s.lastSweep.Store(0) // just swept: the next Newest need not
+	s.lastSweep.Store(time.Now().UnixNano()) // just swept: the next Newest need not
 	return nil
 }
 
