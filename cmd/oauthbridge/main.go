@@ -103,9 +103,9 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Commands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 		if c.args != "" {
-			fmt.Fprintf(w, "  %-10s   oauthbridge %s %s\n", "", c.name, c.args)
+			fmt.Fprintf(w, "  %-11s   oauthbridge %s %s\n", "", c.name, c.args)
 		}
 	}
 	fmt.Fprintln(w)
