@@ -26,7 +26,7 @@ func (s *Service) startCode(ctx context.Context, w http.ResponseWriter, r *http.
 		s.backToPage(w, r, t)
 		return
 	}
-	if err := s.beginAttempt(ctx, t, StageCode, func(c *Ticket) {
+	if err := s.beginAttempt(ctx, t, s.owner(w, r), StageCode, func(c *Ticket) {
 		c.State, c.Verifier, c.Nonce, c.RedirectURL = req.State, req.Verifier, req.Nonce, req.RedirectURL
 	}); err != nil {
 		s.gone(w)
@@ -39,7 +39,7 @@ func (s *Service) startCode(ctx context.Context, w http.ResponseWriter, r *http.
 
 // beginAttempt starts a new attempt on the ticket (stopping a device
 // poller of an earlier one) and lets set fill in its secrets.
-func (s *Service) beginAttempt(ctx context.Context, t *Ticket, stage Stage, set func(*Ticket)) error {
+func (s *Service) beginAttempt(ctx context.Context, t *Ticket, owner string, stage Stage, set func(*Ticket)) error {
 	s.stopPoller(t.ID)
 	return s.cfg.Tickets.Update(ctx, t.ID, func(c *Ticket) error {
 		if c.Stage == StageSaving || c.Stage == StageDone || c.Stage == StageClosed {
@@ -48,6 +48,7 @@ func (s *Service) beginAttempt(ctx context.Context, t *Ticket, stage Stage, set 
 		c.Attempt++
 		c.Stage, c.Notice = stage, ""
 		c.clearAttempt()
+		c.Owner = owner
 		set(c)
 		t.Attempt = c.Attempt
 		return nil

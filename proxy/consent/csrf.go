@@ -3,7 +3,9 @@ package consent
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 
 	"github.com/oauthbridge/oauthbridge/proxy/consent/oauthflow"
@@ -52,4 +54,34 @@ func (s *Service) setFlowCookie(w http.ResponseWriter, t *Ticket) {
 func (s *Service) clearFlowCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{Name: flowCookie, Value: "", Path: CallbackPath, HttpOnly: true,
 		Secure: s.public.Scheme == "https", SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// ownerCookie marks the browser that started a consent attempt.
+const ownerCookie = "oauthbridge_owner"
+
+// owner returns the hash of this browser's owner cookie, setting a new
+// cookie when it has none. Only the hash goes into the ticket.
+func (s *Service) owner(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(ownerCookie); err == nil && len(c.Value) >= 40 {
+		return ownerHash(c.Value)
+	}
+	v := oauthflow.Random()
+	http.SetCookie(w, &http.Cookie{Name: ownerCookie, Value: v, Path: "/consent/", HttpOnly: true,
+		Secure: s.public.Scheme == "https", SameSite: http.SameSiteLaxMode})
+	return ownerHash(v)
+}
+
+// isOwner reports whether r comes from the browser that started t's
+// current attempt (true when no attempt has an owner yet).
+func isOwner(r *http.Request, t *Ticket) bool {
+	if t.Owner == "" {
+		return true
+	}
+	c, err := r.Cookie(ownerCookie)
+	return err == nil && subtle.ConstantTimeCompare([]byte(ownerHash(c.Value)), []byte(t.Owner)) == 1
+}
+
+func ownerHash(v string) string {
+	sum := sha256.Sum256([]byte("oauthbridge owner\x00" + v))
+	return hex.EncodeToString(sum[:])
 }

@@ -28,7 +28,7 @@ func (s *Service) startDevice(ctx context.Context, w http.ResponseWriter, r *htt
 		s.backToPage(w, r, t)
 		return
 	}
-	err = s.beginAttempt(ctx, t, StageDevice, func(c *Ticket) {
+	err = s.beginAttempt(ctx, t, s.owner(w, r), StageDevice, func(c *Ticket) {
 		c.UserCode, c.VerificationURI, c.VerificationURIComplete = da.UserCode, da.VerificationURI, da.VerificationURIComplete
 	})
 	if err != nil {

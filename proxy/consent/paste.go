@@ -17,7 +17,7 @@ func (s *Service) startPaste(ctx context.Context, w http.ResponseWriter, r *http
 	if err == nil {
 		var req *oauthflow.AuthRequest
 		if req, err = oauthflow.NewAuthRequest(eps.OAuth2, t.Account, p.AuthParams); err == nil {
-			err = s.beginAttempt(ctx, t, StagePaste, func(c *Ticket) {
+			err = s.beginAttempt(ctx, t, s.owner(w, r), StagePaste, func(c *Ticket) {
 				c.State, c.Verifier, c.Nonce, c.RedirectURL, c.AuthURL = req.State, req.Verifier, req.Nonce, req.RedirectURL, req.URL
 			})
 			s.logFlow(t, FlowPaste)
@@ -75,6 +75,6 @@ func (s *Service) pasteNotice(ctx context.Context, t *Ticket, notice string) {
 
 // restart abandons the current attempt and shows the choices again.
 func (s *Service) restart(ctx context.Context, w http.ResponseWriter, r *http.Request, t *Ticket) {
-	_ = s.beginAttempt(ctx, t, StageChoose, func(*Ticket) {})
+	_ = s.beginAttempt(ctx, t, s.owner(w, r), StageChoose, func(*Ticket) {})
 	s.backToPage(w, r, t)
 }

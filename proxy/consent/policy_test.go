@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/oauthbridge/oauthbridge/proxy/login"
 )
@@ -139,16 +140,73 @@ func TestHeaders(t *testing.T) {
 }
 
 // TestCookies: the flow cookie is HttpOnly, SameSite and scoped to the
-// callback; nothing else is stored in the browser.
+// callback; the owner cookie is HttpOnly, SameSite and scoped to the
+// consent pages; nothing else is stored in the browser.
 func TestCookies(t *testing.T) {
 	w := newWorld(t)
 	link := w.consentLink(alice, alicePw)
 	_, csrf := w.openPage(link)
 	r := w.post(path(link)+"/code", url.Values{"csrf": {csrf}})
-	c := r.header.Get("Set-Cookie")
-	for _, want := range []string{flowCookie + "=", "Path=" + CallbackPath, "HttpOnly", "SameSite=Lax"} {
-		if !strings.Contains(c, want) {
-			t.Errorf("flow cookie %q lacks %q", c, want)
+	cookies := map[string]string{}
+	for _, c := range r.header.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(c, "=")
+		cookies[name] = c
+	}
+	for name, wants := range map[string][]string{
+		flowCookie:  {"Path=" + CallbackPath, "HttpOnly", "SameSite=Lax"},
+		ownerCookie: {"Path=/consent/", "HttpOnly", "SameSite=Lax"},
+	} {
+		for _, want := range wants {
+			if !strings.Contains(cookies[name], want) {
+				t.Errorf("cookie %s %q lacks %q", name, cookies[name], want)
+			}
 		}
 	}
+	if len(cookies) != 2 {
+		t.Errorf("cookies set: %v, want only the flow and owner cookies", cookies)
+	}
+}
+
+// TestLinkAloneRevealsNothing: a login-started link reaches anyone who
+// tries to log in as the account (under the generated-password policy the
+// same open link is handed out again). Another browser holding it must
+// see neither the device code of an attempt in progress nor the
+// generated password at the end; it may only start over.
+func TestLinkAloneRevealsNothing(t *testing.T) {
+	w := newWorld(t, func(c *Config) { c.RequireGeneratedPassword = true })
+	link := w.consentLink(alice, alicePw)
+	_, csrf := w.openPage(link)
+	r := w.follow(w.post(path(link)+"/device", url.Values{"csrf": {csrf}}))
+	code := match(t, userCodeRe, r.body)
+	owner := w.browser
+
+	w.newBrowser() // the attacker, with the same link
+	other := w.get(link)
+	if strings.Contains(other.body, code) || !strings.Contains(other.body, "started in another browser") {
+		t.Fatalf("another browser sees the attempt in progress:\n%s", other.body)
+	}
+	if err := w.idp.ApproveDevice(code, alice); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		tk, err := w.tickets.Get(context.Background(), strings.TrimPrefix(path(link), "/consent/"))
+		if err == nil && tk.Stage == StageDone {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the device flow did not finish")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stolen := w.get(link)
+	if passwordRe.MatchString(stolen.body) || !strings.Contains(stolen.body, "completed in another browser") {
+		t.Fatalf("another browser was shown the result:\n%s", stolen.body)
+	}
+	w.browser = owner
+	pw := match(t, passwordRe, w.get(link).body)
+	w.mu.Lock()
+	w.logOnly = append(w.logOnly, pw)
+	w.mu.Unlock()
+	w.loginWorks(alice, pw)
 }

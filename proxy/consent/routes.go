@@ -39,6 +39,10 @@ func (s *Service) handleTicketPage(w http.ResponseWriter, r *http.Request) {
 		s.gone(w)
 		return
 	}
+	if !isOwner(r, t) {
+		s.showToOthers(ctx, w, t)
+		return
+	}
 	if t.Stage == StageDone {
 		s.finishPage(w, r, t)
 		return
@@ -66,7 +70,13 @@ func (s *Service) handleTicketPost(w http.ResponseWriter, r *http.Request) {
 		s.gone(w)
 		return
 	}
-	switch r.PathValue("action") {
+	action := r.PathValue("action")
+	if action == "paste" && !isOwner(r, t) {
+		s.message(w, http.StatusForbidden, "That did not work",
+			"This sign-in was started in another browser. Open your link again to start over here.")
+		return
+	}
+	switch action {
 	case "code":
 		s.startCode(ctx, w, r, t)
 	case "device":

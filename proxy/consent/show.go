@@ -65,3 +65,25 @@ func (s *Service) finishPage(w http.ResponseWriter, r *http.Request, t *Ticket) 
 }
 
 func (s *Service) callbackURL() string { return s.public.String() + CallbackPath }
+
+// showToOthers is what a browser sees that did not start the ticket's
+// current attempt. The link of a login-started ticket reaches anyone who
+// tries to log in as the account, so such a browser never sees another's
+// device code or the generated password; while the ticket is still open
+// it may start over here, which cancels the other attempt.
+func (s *Service) showToOthers(ctx context.Context, w http.ResponseWriter, t *Ticket) {
+	switch t.Stage {
+	case StageSaving, StageDone, StageClosed:
+		s.message(w, http.StatusOK, "Finished elsewhere",
+			"This sign-in was completed in another browser. If that was not you, open the start page and choose a new mail password.")
+		return
+	}
+	p := s.providers[t.Provider]
+	pg := &page{Title: "Allow mail access", Account: t.Account, Provider: p.Label, Ticket: t.ID,
+		CSRF: s.csrfToken("ticket", t.ID), Expires: expiresText(t.Expires), Created: expiresText(t.Created),
+		FromStart: t.FromStart, Generated: t.Key == nil}
+	if t.Stage != StageChoose {
+		pg.Notice = "A sign-in for this link was started in another browser. Starting here cancels it."
+	}
+	s.showChoices(ctx, w, t, p, pg)
+}

@@ -70,6 +70,11 @@ type Ticket struct {
 	// Reveal is the generated password, kept until the success page has
 	// shown it once.
 	Reveal string
+	// Owner is the hash of the owner cookie of the browser that started
+	// the current attempt: only that browser sees the attempt's code and
+	// its result. A login-started link is handed to anyone who tries to
+	// log in as the account, so the link alone must not reveal anything.
+	Owner string
 }
 
 // Clone returns a deep copy.
