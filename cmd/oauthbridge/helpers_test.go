@@ -90,15 +90,25 @@ type cmdRun struct {
 	stdout, stderr syncBuffer
 	code           chan int
 	cancel         context.CancelFunc
+	done           chan struct{} // closed when the command has returned
 }
 
 func start(t *testing.T, stdin io.Reader, ready func(map[string]string), args ...string) *cmdRun {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &cmdRun{code: make(chan int, 1), cancel: cancel}
+	r := &cmdRun{code: make(chan int, 1), cancel: cancel, done: make(chan struct{})}
 	e := &env{stdin: stdin, stdout: &r.stdout, stderr: &r.stderr, ready: ready}
-	go func() { r.code <- run(ctx, args, e) }()
-	t.Cleanup(cancel)
+	go func() { r.code <- run(ctx, args, e); close(r.done) }()
+	// Stop the command and wait for it before the test's temporary
+	// directories are removed: a stopping serve still writes its state.
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-r.done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("command did not stop within 30 s of the test's end")
+		}
+	})
 	return r
 }
 

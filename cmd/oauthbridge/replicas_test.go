@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -152,8 +153,19 @@ func imapLogin(t *testing.T, addr, user, password string) string {
 	}
 }
 
-var noRedirects = &http.Client{Timeout: 30 * time.Second,
+// noRedirects is one browser: its cookies (the consent owner cookie) go
+// to both replicas, as a browser's do behind one load-balanced name
+// (cookies ignore the port).
+var noRedirects = &http.Client{Timeout: 30 * time.Second, Jar: mustJar(),
 	CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func mustJar() http.CookieJar {
+	j, err := cookiejar.New(nil)
+	if err != nil {
+		panic(err)
+	}
+	return j
+}
 
 func pageAt(t *testing.T, addr, path string) string {
 	t.Helper()
