@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -72,7 +73,7 @@ type Broker struct {
 
 	mu      sync.Mutex
 	cache   map[string]cacheEntry // account -> last good access token
-	refused map[string][32]byte   // account -> hash of a token upstream refused
+	refused map[string][][32]byte // account -> hashes of the last tokens upstream refused
 	flights map[string]*flight    // account -> refresh in progress
 }
 
@@ -98,7 +99,7 @@ func New(store tokenstore.Store, providers map[string]*Provider, log *zap.Logger
 		providers: ps,
 		log:       log,
 		cache:     map[string]cacheEntry{},
-		refused:   map[string][32]byte{},
+		refused:   map[string][][32]byte{},
 		flights:   map[string]*flight{},
 	}
 }
@@ -167,10 +168,11 @@ func (b *Broker) usable(rec *tokenstore.Record, g *tokenstore.Grant) (Token, boo
 	if g.AccessToken == "" || time.Until(g.Expiry) <= minRemaining {
 		return Token{}, false
 	}
+	h := sha256.Sum256([]byte(g.AccessToken))
 	b.mu.Lock()
-	refused, ok := b.refused[rec.Account]
+	refused := slices.Contains(b.refused[rec.Account], h)
 	b.mu.Unlock()
-	if ok && refused == sha256.Sum256([]byte(g.AccessToken)) {
+	if refused {
 		return Token{}, false
 	}
 	return Token{AccessToken: g.AccessToken, Expiry: g.Expiry, UpstreamUser: rec.UpstreamUser, Provider: rec.Provider}, true
@@ -192,6 +194,9 @@ func (b *Broker) remember(account string, key []byte, tok Token) {
 	b.cache[account] = cacheEntry{tok: tok, keyHash: sha256.Sum256(key)}
 }
 
+// maxRefused bounds how many refused tokens are remembered per account.
+const maxRefused = 4
+
 // Forget drops a cached access token that the upstream refused, so the
 // next call refreshes instead of handing it out again.
 func (b *Broker) Forget(account, accessToken string) {
@@ -200,7 +205,12 @@ func (b *Broker) Forget(account, accessToken string) {
 	if e, ok := b.cache[account]; ok && sha256.Sum256([]byte(e.tok.AccessToken)) == h {
 		delete(b.cache, account)
 	}
-	b.refused[account] = h
+	// Kept after a refresh replaced the token: a login that read the record
+	// just before the refresh stored must still see that its copy was
+	// refused, or it would cache it again.
+	if r := b.refused[account]; !slices.Contains(r, h) {
+		b.refused[account] = append(r[max(0, len(r)-maxRefused+1):], h)
+	}
 	b.mu.Unlock()
 	b.log.Debug("access token forgotten", zap.String("account", account))
 }

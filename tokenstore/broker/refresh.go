@@ -125,7 +125,6 @@ func (b *Broker) refreshInStore(ctx context.Context, account string, key []byte,
 		return Token{}, "needs_consent", out.consent
 	case err == nil:
 		b.remember(account, key, out.tok)
-		b.clearRefused(account, out.tok)
 		return out.tok, out.how, nil
 	case errors.Is(err, tokenstore.ErrWrongKey):
 		return Token{}, "wrong_key", fmt.Errorf("broker: %w", err)
@@ -203,12 +202,4 @@ func (b *Broker) exchange(ctx context.Context, p *Provider, rt string) (*oauth2.
 		ctx = context.WithValue(ctx, oauth2.HTTPClient, p.HTTPClient)
 	}
 	return p.OAuth2.TokenSource(ctx, &oauth2.Token{RefreshToken: rt}).Token()
-}
-
-func (b *Broker) clearRefused(account string, tok Token) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if h, ok := b.refused[account]; ok && h != sha256.Sum256([]byte(tok.AccessToken)) {
-		delete(b.refused, account)
-	}
 }
