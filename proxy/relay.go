@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,9 +68,9 @@ func Relay(ctx context.Context, s *Session, client, up Peer) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		r.ended(pipe(client.Conn, up.Reader, &s.BytesOut, r.waiting[1:]))
+		r.ended(pipe(client.Conn, up.Reader, up.Conn, &s.BytesOut, r.waiting[1:]))
 	}()
-	r.ended(pipe(up.Conn, client.Reader, &s.BytesIn, r.waiting[:1]))
+	r.ended(pipe(up.Conn, client.Reader, client.Conn, &s.BytesIn, r.waiting[:1]))
 	<-done
 	r.closeBoth()
 	if !stop() {
@@ -139,12 +140,12 @@ func (r *relay) result() error {
 // hands over the rest on the next, so this costs one extra call per
 // burst, not a system call). At a clean end of src it half-closes dst,
 // so the peer sees end-of-stream in that direction only.
-func pipe(dst net.Conn, src io.Reader, n *atomic.Int64, first []byte) error {
+func pipe(dst net.Conn, src io.Reader, srcConn net.Conn, n *atomic.Int64, first []byte) error {
 	for {
 		nr, rerr := src.Read(first)
 		var werr error
 		if nr > 0 && rerr == nil {
-			rerr, werr = flow(dst, src, n, first[:nr])
+			rerr, werr = flow(dst, src, srcConn, n, first[:nr])
 		} else if nr > 0 {
 			werr = write(dst, first[:nr], n)
 		}
@@ -166,15 +167,19 @@ func pipe(dst net.Conn, src io.Reader, n *atomic.Int64, first []byte) error {
 // then joins it, so each record still goes out in one write. It returns
 // when a read comes back short of a full buffer (a pause is likely) or
 // fails.
-func flow(dst net.Conn, src io.Reader, n *atomic.Int64, head []byte) (rerr, werr error) {
+func flow(dst net.Conn, src io.Reader, srcConn net.Conn, n *atomic.Int64, head []byte) (rerr, werr error) {
 	bp := bufPool.Get().(*[]byte)
 	lent.Add(1)
 	defer func() { lent.Add(-1); bufPool.Put(bp) }()
 	buf := *bp
 	m := copy(buf, head)
+	// What already follows the waited-for byte (the rest of its TLS record)
+	// joins it, but the byte must never wait for data that may not come: a
+	// one-byte record, or a CR whose LF the peer sends only later, would
+	// otherwise be held while the peer waits for an answer.
+	nr, err := readNow(src, srcConn, buf[m:])
+	m += nr
 	for {
-		nr, err := src.Read(buf[m:])
-		m += nr
 		full := m == len(buf)
 		if m > 0 {
 			if werr = write(dst, buf[:m], n); werr != nil {
@@ -184,8 +189,30 @@ func flow(dst net.Conn, src io.Reader, n *atomic.Int64, head []byte) (rerr, werr
 		if err != nil || !full {
 			return err, nil
 		}
-		m = 0
+		m, err = src.Read(buf)
 	}
+}
+
+// readNowWindow is how long readNow lets the network deliver what is on its
+// way: long enough for the rest of a record already in the kernel, short
+// enough that a lone byte goes out without a noticeable delay.
+const readNowWindow = time.Millisecond
+
+// readNow reads what src has without waiting longer than readNowWindow.
+// A timeout is not an error: crypto/tls keeps a partly read record and
+// resumes it on the next read.
+func readNow(src io.Reader, conn net.Conn, p []byte) (int, error) {
+	if err := conn.SetReadDeadline(time.Now().Add(readNowWindow)); err != nil {
+		return 0, nil // the byte goes out alone
+	}
+	nr, err := src.Read(p)
+	if derr := conn.SetReadDeadline(time.Time{}); derr != nil && err == nil {
+		err = derr
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		err = nil
+	}
+	return nr, err
 }
 
 func write(dst net.Conn, b []byte, n *atomic.Int64) error {

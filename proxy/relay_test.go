@@ -130,3 +130,28 @@ func TestRelayContextCancelClosesBoth(t *testing.T) {
 		}
 	}
 }
+
+// A byte that arrives alone is delivered at once, not held until more
+// data comes: a server that sends "* OK\r" and only later "\n" (or a
+// one-byte TLS record) must not stall a client waiting for the line.
+func TestRelayDeliversALoneByte(t *testing.T) {
+	client, pc := tcpPair(t)
+	pu, server := tcpPair(t)
+	go Relay(context.Background(), newSession(), Peer{pc, pc}, Peer{pu, pu})
+	server.Write([]byte("* OK\r"))
+	time.Sleep(50 * time.Millisecond)
+	server.Write([]byte("\n"))
+	client.SetReadDeadline(time.Now().Add(3 * time.Second))
+	got := make([]byte, 0, 6)
+	buf := make([]byte, 16)
+	for len(got) < 6 {
+		n, err := client.Read(buf)
+		if err != nil {
+			t.Fatalf("client got %q, then %v: a lone byte was held", got, err)
+		}
+		got = append(got, buf[:n]...)
+	}
+	if string(got) != "* OK\r\n" {
+		t.Fatalf("client got %q", got)
+	}
+}
