@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -218,9 +219,16 @@ func consentThrough(t *testing.T, r *Bridge, link string, u User) {
 		t.Fatal(err)
 	}
 	base := "http://" + r.HTTP
-	page := sitePage(t, ctx, http.MethodGet, base+lu.Path, nil)
+	// One browser for the whole consent: the site gives the browser that
+	// starts an attempt an owner cookie and shows the attempt only to it.
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	site := &http.Client{Timeout: 30 * time.Second, Jar: jar}
+	page := sitePage(t, ctx, site, http.MethodGet, base+lu.Path, nil)
 	action, form := formEndingIn(t, page, "/paste-start")
-	page = sitePage(t, ctx, http.MethodPost, base+action, form)
+	page = sitePage(t, ctx, site, http.MethodPost, base+action, form)
 	m := primaryLinkRe.FindStringSubmatch(page)
 	if m == nil {
 		t.Fatalf("no sign-in link on the paste page: %s", pageText(page))
@@ -232,14 +240,14 @@ func consentThrough(t *testing.T, r *Bridge, link string, u User) {
 	}
 	action, form = formEndingIn(t, page, "/paste")
 	form.Set("pasted", br.Stopped.String())
-	if text := pageText(sitePage(t, ctx, http.MethodPost, base+action, form)); !strings.Contains(text, "is connected") {
+	if text := pageText(sitePage(t, ctx, site, http.MethodPost, base+action, form)); !strings.Contains(text, "is connected") {
 		t.Fatalf("consent through %s did not complete: %s\n%s", r.HTTP, text, r.LogTail(3000))
 	}
 }
 
 // sitePage requests a consent-site page (following its redirects) and
 // returns the body of a 200 answer.
-func sitePage(t *testing.T, ctx context.Context, method, target string, form url.Values) string {
+func sitePage(t *testing.T, ctx context.Context, client *http.Client, method, target string, form url.Values) string {
 	t.Helper()
 	req, err := http.NewRequestWithContext(ctx, method, target, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -248,7 +256,7 @@ func sitePage(t *testing.T, ctx context.Context, method, target string, form url
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, target, err)
 	}
