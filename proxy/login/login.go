@@ -106,7 +106,15 @@ type ConsentError struct {
 	Message string
 }
 
-func (e *ConsentError) Error() string { return e.Message }
+// Error leaves the link out: error texts end up in logs and the audit
+// stream, and the link's ticket is a credential for the consent flow.
+// Front ends send Message, with the link, to the client only.
+func (e *ConsentError) Error() string {
+	if e.URL == "" {
+		return e.Message
+	}
+	return "authorisation needed for " + e.Account + " (consent link issued)"
+}
 
 // ErrNeedsConsent matches any *ConsentError with errors.Is.
 var ErrNeedsConsent = errors.New("authorisation needed")

@@ -177,6 +177,9 @@ func TestNoRecordAsksForConsent(t *testing.T) {
 	if !errors.As(err, &ce) || ce.URL == "" || !strings.Contains(ce.Message, ce.URL) {
 		t.Fatalf("consent link missing: %v", err)
 	}
+	if strings.Contains(err.Error(), ce.URL) {
+		t.Fatalf("the error text, which reaches logs, carries the consent link: %q", err.Error())
+	}
 	if lc.account != "new@example.test" || lc.provider != "lab" || lc.password != "pw" {
 		t.Fatalf("consent started with %+v", lc)
 	}
