@@ -11,13 +11,33 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// refusalCodes are the RFC 6749 section 5.2 error codes that mean the
-// grant (or this client) is no good any more: retrying cannot help, the
-// user has to consent again.
+// refusalCodes are the error codes that mean this user's grant is no good
+// any more: retrying cannot help, the user has to consent again. Besides
+// RFC 6749's invalid_grant, OpenID Connect's interaction_required,
+// consent_required and login_required, which Microsoft answers when
+// Conditional Access or MFA wants the user back at the sign-in page.
 var refusalCodes = map[string]bool{
-	"invalid_grant":       true,
+	"invalid_grant":        true,
+	"interaction_required": true,
+	"consent_required":     true,
+	"login_required":       true,
+}
+
+// clientCodes mean the proxy's own client registration is refused (an
+// expired client secret, a disabled app): no user can fix that by
+// consenting again, and every grant stays valid once the administrator
+// fixes the configuration, so they are temporary for the user and loud
+// for the operator.
+var clientCodes = map[string]bool{
 	"invalid_client":      true,
 	"unauthorized_client": true,
+}
+
+// clientRefused reports whether err says the proxy's client credentials
+// were refused.
+func clientRefused(err error) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && clientCodes[re.ErrorCode]
 }
 
 // refusedGrant reports whether err is the identity provider refusing the

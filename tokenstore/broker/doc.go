@@ -11,11 +11,14 @@
 //   - A rotated refresh token is sealed and written before the new access
 //     token is handed to anyone; if that write fails the caller gets
 //     ErrTemporary, not the token.
-//   - Only invalid_grant, invalid_client and unauthorized_client from the
+//   - Only invalid_grant, interaction_required, consent_required,
+//     login_required (and Dex's 400 refusal of a revoked token) from the
 //     identity provider mark an account as needing consent (the sealed
-//     grant is kept). Every other failure (network, timeout, 5xx,
-//     malformed answer, store trouble) is ErrTemporary and leaves the
-//     stored record exactly as it was.
+//     grant is kept). invalid_client and unauthorized_client blame the
+//     proxy's own registration: logged as an error for the operator and
+//     temporary for users, whose grants stay valid. Every other failure
+//     (network, timeout, 5xx, malformed answer, store trouble) is
+//     ErrTemporary and leaves the stored record exactly as it was.
 //   - Every call to the identity provider has a deadline, and the refresh
 //     is detached from the caller's context: a client that hangs up
 //     mid-refresh cannot make the broker lose a rotated refresh token.

@@ -116,18 +116,33 @@ func TestRevokedGrantNeedsConsent(t *testing.T) {
 	}
 }
 
-func TestInvalidClientNeedsConsent(t *testing.T) {
+// A refused client registration (an expired client secret) is the
+// operator's to fix: users are told to try later, and their grants are
+// untouched, so nobody has to consent again once it is fixed.
+func TestInvalidClientIsTemporaryAndKeepsGrants(t *testing.T) {
 	e := newEnv(t)
 	e.save(alice, -time.Minute)
+	before := readFile(t, e.path)
 	p := e.provider()
 	p.OAuth2.ClientSecret = "wrong-client-secret-0042"
 	e.secrets = append(e.secrets, p.OAuth2.ClientSecret)
 	b := broker.New(e.store, map[string]*broker.Provider{"lab": p}, e.log)
-	if _, err := e.access(b, context.Background(), alice, e.key(alice, password)); !errors.Is(err, broker.ErrNeedsConsent) {
-		t.Fatalf("err = %v, want ErrNeedsConsent", err)
+	if _, err := e.access(b, context.Background(), alice, e.key(alice, password)); !errors.Is(err, broker.ErrTemporary) {
+		t.Fatalf("err = %v, want ErrTemporary", err)
 	}
-	if r := mustRecord(t, e, alice); r.Status != tokenstore.StatusNeedsConsent {
-		t.Fatalf("status %s, want needs_consent", r.Status)
+	if after := readFile(t, e.path); !bytes.Equal(before, after) {
+		t.Fatal("a refused client registration changed the user's record")
+	}
+}
+
+// Microsoft asks users back to the sign-in page (Conditional Access, MFA)
+// with interaction_required: that needs consent, not patience.
+func TestInteractionRequiredNeedsConsent(t *testing.T) {
+	e := newEnv(t)
+	e.save(alice, -time.Minute)
+	e.idp.SetFailureBody(http.StatusBadRequest, `{"error":"interaction_required","error_description":"AADSTS50076"}`)
+	if _, err := e.access(e.b, context.Background(), alice, e.key(alice, password)); !errors.Is(err, broker.ErrNeedsConsent) {
+		t.Fatalf("err = %v, want ErrNeedsConsent", err)
 	}
 }
 

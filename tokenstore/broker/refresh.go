@@ -164,6 +164,10 @@ func (b *Broker) refreshRecord(ctx context.Context, r *tokenstore.Record, key []
 // grant, and otherwise leaves it alone and reports a temporary failure.
 func (b *Broker) refreshFailed(r *tokenstore.Record, p *Provider, rt string, err error, out *outcome) error {
 	why := describe(err, rt, p.OAuth2.ClientSecret)
+	if clientRefused(err) {
+		b.log.Error("the identity provider refuses oauthbridge's client credentials; check client_id and client_secret",
+			zap.String("provider", p.Name), zap.String("reason", why))
+	}
 	if !refusedGrant(err) {
 		return fmt.Errorf("broker: refresh %s at %s: %s: %w", r.Account, p.Name, why, ErrTemporary)
 	}
