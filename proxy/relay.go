@@ -215,7 +215,15 @@ func readNow(src io.Reader, conn net.Conn, p []byte) (int, error) {
 	return nr, err
 }
 
+// WriteTimeout bounds one write to a peer. A client that stops reading
+// (a zero TCP window) would otherwise pin the session's connections and
+// goroutines forever, even after the other side has gone.
+var WriteTimeout = 10 * time.Minute
+
 func write(dst net.Conn, b []byte, n *atomic.Int64) error {
+	if err := dst.SetWriteDeadline(time.Now().Add(WriteTimeout)); err != nil {
+		return err
+	}
 	nw, err := dst.Write(b)
 	n.Add(int64(nw))
 	return err

@@ -155,3 +155,28 @@ func TestRelayDeliversALoneByte(t *testing.T) {
 		t.Fatalf("client got %q", got)
 	}
 }
+
+// A client that stops reading cannot pin the session: once a write to it
+// has waited WriteTimeout, the relay ends and closes both sides.
+func TestRelayEndsWhenClientStopsReading(t *testing.T) {
+	old := WriteTimeout
+	WriteTimeout = 300 * time.Millisecond
+	defer func() { WriteTimeout = old }()
+	_, pc := tcpPair(t) // the client never reads
+	pu, server := tcpPair(t)
+	done := make(chan error, 1)
+	go func() { done <- Relay(context.Background(), newSession(), Peer{pc, pc}, Peer{pu, pu}) }()
+	go func() {
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := server.Write(chunk); err != nil {
+				return
+			}
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("relay still running with a client that stopped reading")
+	}
+}
