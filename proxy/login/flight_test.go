@@ -72,3 +72,43 @@ func TestColdLoginBurstSharesOneDerivation(t *testing.T) {
 		t.Fatalf("%d derivations for one account and two distinct passwords, want 2: the burst was not shared", runs)
 	}
 }
+
+// Concurrent guesses cannot all pass the lock check before the first
+// failure is recorded: 100 different wrong passwords sent at once from
+// one address cost at most the free allowance in key derivations.
+func TestConcurrentGuessesAreHeldToTheBudget(t *testing.T) {
+	idp := testidp.New(t)
+	st, err := filestore.Open(filepath.Join(t.TempDir(), "tokens.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	br := broker.New(st, map[string]*broker.Provider{"lab": {Name: "lab", OAuth2: idp.Config(""), HTTPClient: idp.Client()}}, nil)
+	if err := br.Save(context.Background(), "alice@example.test", "lab", "", []byte("right"), idp.Issue("alice@example.test")); err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewService(ServiceConfig{
+		Rules:  []Rule{{Match: "*@example.test", Provider: "lab"}},
+		Routes: map[string]*Route{"lab": {Provider: "lab", Endpoints: map[Protocol]upstream.Endpoint{IMAP: {Addr: "127.0.0.1:1", TLS: upstream.Implicit}}}},
+		Store:  st, Broker: br,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := svc.kdf.runs.Load()
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			svc.Authenticate(context.Background(), Request{Protocol: IMAP, Username: "alice@example.test",
+				Password: "guess-" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Remote: &net.TCPAddr{IP: net.IPv4(203, 0, 113, 7), Port: 1000 + i}})
+		}()
+	}
+	wg.Wait()
+	runs := svc.kdf.runs.Load() - before
+	t.Logf("100 concurrent wrong guesses from one address: %d key derivations", runs)
+	if runs > 5 {
+		t.Fatalf("%d guesses were evaluated concurrently, want at most the 5 free ones", runs)
+	}
+}

@@ -149,11 +149,14 @@ func (s *Service) Authenticate(ctx context.Context, req Request) (*Grant, error)
 // error: why it failed, in words the client never sees.
 type attempt struct {
 	reason string
+	// source and typed are the throttle's keys for this attempt.
+	source, typed string
 }
 
 func (s *Service) authenticate(ctx context.Context, req Request, a *attempt) (*Grant, error) {
 	source := sourceKey(req.Remote)
 	typed := Canonical(req.Username)
+	a.source, a.typed = source, typed
 	if wait, kind, blocked := s.throttle.blocked(typed, source); blocked {
 		a.reason = kind + " locked"
 		return nil, fmt.Errorf("%w (retry in %s)", ErrThrottled, wait.Round(time.Second))
@@ -176,6 +179,11 @@ func (s *Service) check(ctx context.Context, req Request, a *attempt) (*Grant, e
 		// The same store read a known user's check makes: with a shared
 		// store it is a network round trip, which timing would show.
 		s.cfg.Store.Get(ctx, decoyAccount)
+		release, err := s.reserve(a)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 		return nil, s.burnDecoy(ctx, req.Password)
 	}
 	route := s.cfg.Routes[rule.Provider]
@@ -242,6 +250,12 @@ func (s *Service) unlock(ctx context.Context, account, provider, password string
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), coldUnlockTimeout)
 		defer cancel()
 		r := &unlocked{}
+		release, err := s.reserve(a)
+		if err != nil {
+			r.err, r.reason = err, a.reason
+			return r, nil
+		}
+		defer release()
 		r.key, r.err = s.coldUnlock(fctx, account, provider, password, &r.reason)
 		return r, nil
 	})
@@ -253,6 +267,17 @@ func (s *Service) unlock(ctx context.Context, account, provider, password string
 		a.reason = r.reason
 	}
 	return r.key, r.err
+}
+
+// reserve admits one password check for the attempt's source and account
+// (see throttle.reserve), or returns ErrThrottled.
+func (s *Service) reserve(a *attempt) (func(), error) {
+	release, ok := s.throttle.reserve(a.typed, a.source)
+	if !ok {
+		a.reason = "too many checks in progress"
+		return nil, fmt.Errorf("%w (too many concurrent attempts)", ErrThrottled)
+	}
+	return release, nil
 }
 
 // coldUnlockTimeout bounds one shared derivation, whoever waits for it.

@@ -80,6 +80,10 @@ type throttle struct {
 	sources  map[string]*failures
 	accounts map[string]*failures
 	known    map[knownKey]time.Time // account+source that succeeded, and when
+	// pending counts password checks in progress per source and per
+	// account ("\x00"+account), so that concurrent guesses cannot all pass
+	// the lock check before the first failure is recorded.
+	pending map[string]int
 }
 
 // failures is one key's record.
@@ -101,7 +105,7 @@ func newThrottle(cfg ThrottleConfig, emit func(ThrottleEvent)) *throttle {
 	if emit == nil {
 		emit = func(ThrottleEvent) {}
 	}
-	return &throttle{cfg: cfg, now: time.Now, emit: emit, sources: map[string]*failures{},
+	return &throttle{cfg: cfg, now: time.Now, emit: emit, sources: map[string]*failures{}, pending: map[string]int{},
 		accounts: map[string]*failures{}, known: map[knownKey]time.Time{}}
 }
 
@@ -209,4 +213,48 @@ func (t *throttle) succeed(account, source string) {
 		t.evictKnown(t.now())
 	}
 	t.known[k] = t.now()
+}
+
+// reserve admits one password check (a key derivation) for account from
+// source, or refuses it when the checks already in progress could use up
+// the failures still allowed: a source or account may have at most
+// Free-minus-failures checks in flight, and one once past that, so a
+// burst of concurrent guesses is held to the same budget as sequential
+// ones. release must be called when the check has been recorded.
+func (t *throttle) reserve(account, source string) (release func(), ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	now := t.now()
+	acct := ""
+	if account != "" && !t.isKnown(account, source, now) {
+		acct = "\x00" + account
+	}
+	if t.full(t.sources[source], source, now) || (acct != "" && t.full(t.accounts[account], acct, now)) {
+		return nil, false
+	}
+	keys := []string{source}
+	if acct != "" {
+		keys = append(keys, acct)
+	}
+	for _, k := range keys {
+		t.pending[k]++
+	}
+	return func() {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		for _, k := range keys {
+			if t.pending[k]--; t.pending[k] <= 0 {
+				delete(t.pending, k)
+			}
+		}
+	}, true
+}
+
+// full reports whether key may not start another check now.
+func (t *throttle) full(f *failures, key string, now time.Time) bool {
+	count := 0
+	if f != nil && now.Sub(f.last) <= t.cfg.Forget {
+		count = f.count
+	}
+	return t.pending[key] >= max(t.cfg.Free-count, 1)
 }
