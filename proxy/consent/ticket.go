@@ -90,9 +90,12 @@ func (t *Ticket) Clone() *Ticket {
 // live reports whether the ticket may still be used at now.
 func (t *Ticket) live(now time.Time) bool { return now.Before(t.Expires) }
 
-// busy reports whether a flow is under way that eviction must not cut.
+// busy reports whether a flow is under way that eviction must not cut:
+// any stage past the choice, including a user away at the provider's
+// sign-in page (code) or about to paste. Otherwise a stream of refused
+// logins, each opening a ticket, could evict the one a user is finishing.
 func (t *Ticket) busy() bool {
-	return t.Stage == StageDevice || t.Stage == StageSaving || t.Stage == StageDone || t.Stage == StageClosed
+	return t.Stage != StageChoose && t.Stage != ""
 }
 
 // clearAttempt forgets the secrets of the current attempt.
