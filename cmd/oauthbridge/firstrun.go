@@ -110,13 +110,12 @@ func printNextSteps(w io.Writer, fr firstRun) {
 	p("     Uncomment a provider (microsoft365, outlook, google, or any OIDC provider),")
 	p("     fill in the client_id you registered, add an accounts: entry for your")
 	p("     address, then stop oauthbridge (Ctrl-C) and start `oauthbridge serve` again.")
-	p("  2. Authorize your account once:")
-	p("       oauthbridge authorize you@example.com")
-	p("     It shows a link (or a code to enter at the provider), then asks for a")
-	p("     password of your choice: the one your mail client will use.")
-	p("  3. Point your mail client (e.g. Thunderbird) at oauthbridge:")
+	p("  2. Point your mail client (e.g. Thunderbird) at oauthbridge, with your")
+	p("     e-mail address as user name and a password of your choice:")
 	printClientSettings(w, fr.addrs)
-	p("     User name: your e-mail address. Password: the one you chose in step 2.")
+	p("  3. Authorize once: the first login is refused with a link (Thunderbird")
+	p("     shows it for IMAP). Open it, sign in at your provider, then log in")
+	p("     again. Or, from this terminal: oauthbridge authorize you@example.com")
 	p("")
 }
 
