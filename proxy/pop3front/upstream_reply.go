@@ -51,10 +51,22 @@ func splitCode(text string) (code, rest string) {
 		return "", text
 	}
 	end := strings.IndexByte(text, ']')
-	if end < 0 || end > maxCodeLen {
+	if end < 0 || end > maxCodeLen || !isCodeText(text[1:end]) {
 		return "", text
 	}
 	return strings.ToUpper(text[1:end]), strings.TrimSpace(text[end+1:])
+}
+
+// isCodeText reports whether s can be a response code: RFC 2449 codes are
+// printable ASCII without spaces. Anything else is server text (and
+// upper-casing invalid UTF-8 would even lengthen it).
+func isCodeText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
 }
 
 // classify maps a -ERR's response code to a sentinel (RFC 2449, 3206):
