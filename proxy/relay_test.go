@@ -16,23 +16,7 @@ import (
 
 // tcpPair returns the two ends of a loopback TCP connection, so that
 // half-close behaves as it does in production.
-func tcpPair(t *testing.T) (net.Conn, net.Conn) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() { c, _ := ln.Accept(); accepted <- c }()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := <-accepted
-	t.Cleanup(func() { c.Close(); s.Close() })
-	return c, s
-}
+func tcpPair(t *testing.T) (net.Conn, net.Conn) { return loopbackPair(t) }
 
 func newSession() *Session { return &Session{Log: zap.NewNop(), Started: time.Now()} }
 

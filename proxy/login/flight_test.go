@@ -14,16 +14,16 @@ import (
 	"github.com/oauthbridge/oauthbridge/tokenstore/filestore"
 )
 
-// A burst of first logins for one account (several connections of one
-// client, or every client after a restart) costs one key derivation, not
-// one each; a wrong password in the same burst still pays its own.
-func TestColdLoginBurstSharesOneDerivation(t *testing.T) {
+// newFlightService is a login service with alice@example.test authorised
+// (password "right") over the real file store, broker and test IdP.
+func newFlightService(t *testing.T) *Service {
+	t.Helper()
 	idp := testidp.New(t)
 	st, err := filestore.Open(filepath.Join(t.TempDir(), "tokens.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	br := broker.New(st, map[string]*broker.Provider{"lab": {Name: "lab", OAuth2: idp.Config(""), HTTPClient: idp.Client()}}, nil)
 	if err := br.Save(context.Background(), "alice@example.test", "lab", "", []byte("right"), idp.Issue("alice@example.test")); err != nil {
 		t.Fatal(err)
@@ -36,6 +36,14 @@ func TestColdLoginBurstSharesOneDerivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc
+}
+
+// A burst of first logins for one account (several connections of one
+// client, or every client after a restart) costs one key derivation, not
+// one each; a wrong password in the same burst still pays its own.
+func TestColdLoginBurstSharesOneDerivation(t *testing.T) {
+	svc := newFlightService(t)
 	before := svc.kdf.runs.Load()
 	var wg sync.WaitGroup
 	errs := make(chan error, 21)
@@ -77,24 +85,7 @@ func TestColdLoginBurstSharesOneDerivation(t *testing.T) {
 // failure is recorded: 100 different wrong passwords sent at once from
 // one address cost at most the free allowance in key derivations.
 func TestConcurrentGuessesAreHeldToTheBudget(t *testing.T) {
-	idp := testidp.New(t)
-	st, err := filestore.Open(filepath.Join(t.TempDir(), "tokens.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	br := broker.New(st, map[string]*broker.Provider{"lab": {Name: "lab", OAuth2: idp.Config(""), HTTPClient: idp.Client()}}, nil)
-	if err := br.Save(context.Background(), "alice@example.test", "lab", "", []byte("right"), idp.Issue("alice@example.test")); err != nil {
-		t.Fatal(err)
-	}
-	svc, err := NewService(ServiceConfig{
-		Rules:  []Rule{{Match: "*@example.test", Provider: "lab"}},
-		Routes: map[string]*Route{"lab": {Provider: "lab", Endpoints: map[Protocol]upstream.Endpoint{IMAP: {Addr: "127.0.0.1:1", TLS: upstream.Implicit}}}},
-		Store:  st, Broker: br,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc := newFlightService(t)
 	before := svc.kdf.runs.Load()
 	var wg sync.WaitGroup
 	for i := range 100 {
