@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres/pgtest"
 	"io"
 	"net"
 	"net/http"
@@ -58,7 +59,7 @@ var (
 // grant B saved and the password typed at A.
 func TestReplicasShareConsent(t *testing.T) {
 	dir := isolate(t)
-	t.Setenv("OB_TEST_REPLICA_DSN", pgSchema(t))
+	t.Setenv("OB_TEST_REPLICA_DSN", pgtest.Schema(t))
 	idp := testidp.New(t)
 	mail := imaptest.Start(t, imaptest.Options{Validate: idp.Validate, Users: []string{"alice@example.test"}, TLS: upstream.Plain})
 	a := startReplica(t, replicaConfig(t, dir, "a", idp, mail.Addr))

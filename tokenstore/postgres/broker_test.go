@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres/pgtest"
 	"strings"
 	"sync"
 	"testing"
@@ -38,7 +39,7 @@ type replicas struct {
 
 func newReplicas(t *testing.T) *replicas {
 	core, logs := observer.New(zapcore.DebugLevel)
-	r := &replicas{t: t, dsn: freshSchema(t), idp: testidp.New(t), logs: logs, log: zap.New(core)}
+	r := &replicas{t: t, dsn: pgtest.Schema(t), idp: testidp.New(t), logs: logs, log: zap.New(core)}
 	r.a, r.b = r.broker(r.dsn), r.broker(r.dsn)
 	t.Cleanup(r.checkNoLeaks)
 	return r

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"bytes"
 	"context"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres/pgtest"
 	"net/http"
 	"os"
 	"os/exec"
@@ -29,7 +30,7 @@ func TestKilledReplicaHelper(t *testing.T) {
 		t.Skip("helper process for TestKillMidRefresh")
 	}
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, os.Getenv(dsnEnv))
+	s, err := postgres.Open(ctx, os.Getenv(pgtest.DSNEnv))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func startChild(t *testing.T, r *replicas) *child {
 	t.Helper()
 	c := &child{done: make(chan struct{})}
 	c.cmd = exec.Command(os.Args[0], "-test.run=^TestKilledReplicaHelper$", "-test.count=1", "-test.v")
-	c.cmd.Env = append(os.Environ(), childIdPEnv+"="+r.idp.URL, childSecretEnv+"="+r.idp.ClientSecret, dsnEnv+"="+r.dsn)
+	c.cmd.Env = append(os.Environ(), childIdPEnv+"="+r.idp.URL, childSecretEnv+"="+r.idp.ClientSecret, pgtest.DSNEnv+"="+r.dsn)
 	c.cmd.Stdout, c.cmd.Stderr = &c.out, &c.out
 	if err := c.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres/pgtest"
 	"strings"
 	"sync"
 	"testing"
@@ -14,18 +15,18 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	testDSN(t)
+	pgtest.DSN(t)
 	storetest.Run(t, func(t *testing.T) tokenstore.Store {
-		return openStore(t, freshSchema(t))
+		return openStore(t, pgtest.Schema(t))
 	})
 }
 
 // TestConformanceTwoInstances runs the suite over two stores (two pools)
 // on one schema, as two replicas would share the database.
 func TestConformanceTwoInstances(t *testing.T) {
-	testDSN(t)
+	pgtest.DSN(t)
 	storetest.Run(t, func(t *testing.T) tokenstore.Store {
-		dsn := freshSchema(t)
+		dsn := pgtest.Schema(t)
 		return storetest.Pair(openStore(t, dsn), openStore(t, dsn))
 	})
 }
@@ -45,7 +46,7 @@ func put(t *testing.T, s tokenstore.Store, r *tokenstore.Record) {
 // TestReplicasMigrateOnce starts several replicas on an empty schema at
 // the same moment: all open, and the schema is created exactly once.
 func TestReplicasMigrateOnce(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	const replicas = 6
 	var wg sync.WaitGroup
 	stores := make([]*postgres.Store, replicas)
@@ -65,7 +66,7 @@ func TestReplicasMigrateOnce(t *testing.T) {
 		t.Fatalf("other replica reads %v, %v", r, err)
 	}
 	var versions, applied int
-	query(t, dsn, `SELECT count(*), max(version) FROM oauthbridge_schema_version`, &applied, &versions)
+	pgtest.Query(t, dsn, `SELECT count(*), max(version) FROM oauthbridge_schema_version`, &applied, &versions)
 	if applied != postgres.SchemaVersion() || versions != postgres.SchemaVersion() {
 		t.Fatalf("schema_version has %d rows up to %d, want %d", applied, versions, postgres.SchemaVersion())
 	}
@@ -73,7 +74,7 @@ func TestReplicasMigrateOnce(t *testing.T) {
 
 // TestReopenKeepsRecords: a restart migrates nothing and loses nothing.
 func TestReopenKeepsRecords(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	s := openStore(t, dsn)
 	put(t, s, record("alice@example.com"))
 	s.Close()
@@ -87,9 +88,9 @@ func TestReopenKeepsRecords(t *testing.T) {
 }
 
 func TestSchemaTooNew(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	openStore(t, dsn).Close()
-	admin(t, dsn, `INSERT INTO oauthbridge_schema_version (version) VALUES ($1)`, postgres.SchemaVersion()+1)
+	pgtest.Exec(t, dsn, `INSERT INTO oauthbridge_schema_version (version) VALUES ($1)`, postgres.SchemaVersion()+1)
 	_, err := postgres.Open(context.Background(), dsn)
 	if !errors.Is(err, postgres.ErrSchemaTooNew) {
 		t.Fatalf("Open of a newer schema: err = %v, want ErrSchemaTooNew", err)
@@ -104,7 +105,7 @@ func TestErrorsHideDSNPassword(t *testing.T) {
 	if !errors.Is(err, postgres.ErrBadDSN) || strings.Contains(err.Error(), secret) {
 		t.Fatalf("malformed DSN: err = %v, want ErrBadDSN without the password", err)
 	}
-	dsn := testDSN(t)
+	dsn := pgtest.DSN(t)
 	if pw := dsnPassword(dsn); pw != "" {
 		wrong := strings.Replace(dsn, ":"+pw+"@", ":"+secret+"@", 1)
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -120,7 +121,7 @@ func TestErrorsHideDSNPassword(t *testing.T) {
 // another's Update gives up at its deadline without calling fn, and the
 // holder's write still lands.
 func TestLockWaitFollowsContext(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	a, b := openStore(t, dsn), openStore(t, dsn)
 	put(t, a, record("alice@example.com"))
 	release, done := holdRow(t, a, "alice@example.com", func(r *tokenstore.Record) { r.StatusReason = "holder" })
@@ -145,7 +146,7 @@ func TestLockWaitFollowsContext(t *testing.T) {
 // TestWaiterSeesWinnersWrite is the refresh coordination in miniature:
 // the replica that waited for the row reads what the holder committed.
 func TestWaiterSeesWinnersWrite(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	a, b := openStore(t, dsn), openStore(t, dsn)
 	put(t, a, record("alice@example.com"))
 	release, done := holdRow(t, a, "alice@example.com", func(r *tokenstore.Record) { r.Sealed = []byte("winner's grant") })

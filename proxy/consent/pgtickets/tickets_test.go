@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/oauthbridge/oauthbridge/tokenstore/postgres/pgtest"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ import (
 // passes.
 func TestConformance(t *testing.T) {
 	ticketstest.Run(t, func(t *testing.T, l consent.TicketLimits) consent.TicketStore {
-		return openTickets(t, freshSchema(t), pgtickets.Options{Limits: l})
+		return openTickets(t, pgtest.Schema(t), pgtickets.Options{Limits: l})
 	})
 }
 
@@ -43,7 +44,7 @@ func secretTicket(id string) *consent.Ticket {
 // see each other's tickets and changes, derive the same form key, and of
 // claims racing through both exactly one wins.
 func TestReplicasShareTickets(t *testing.T) {
-	dsn, ctx := freshSchema(t), ctxFor(t)
+	dsn, ctx := pgtest.Schema(t), ctxFor(t)
 	a, b := openTickets(t, dsn, pgtickets.Options{}), openTickets(t, dsn, pgtickets.Options{})
 	if !bytes.Equal(a.FormKey(), b.FormKey()) || len(a.FormKey()) != 32 {
 		t.Fatal("replicas derived different form keys")
@@ -100,7 +101,7 @@ func TestReplicasShareTickets(t *testing.T) {
 // TestSealedAtRest: no column holds the ticket id, the derived key, the
 // attempt's secrets or the generated password.
 func TestSealedAtRest(t *testing.T) {
-	dsn, ctx := freshSchema(t), ctxFor(t)
+	dsn, ctx := pgtest.Schema(t), ctxFor(t)
 	s := openTickets(t, dsn, pgtickets.Options{})
 	tk := secretTicket("ID-the-only-secret-in-the-link")
 	if err := s.Add(ctx, tk); err != nil {
@@ -136,7 +137,7 @@ func rawRow(t *testing.T, dsn string) []byte {
 // TestConfiguredSecret: with Options.Secret, a replica without it (or
 // with another) can neither open the tickets nor forge the forms.
 func TestConfiguredSecret(t *testing.T) {
-	dsn, ctx := freshSchema(t), ctxFor(t)
+	dsn, ctx := pgtest.Schema(t), ctxFor(t)
 	a := openTickets(t, dsn, pgtickets.Options{Secret: []byte("configured secret one")})
 	same := openTickets(t, dsn, pgtickets.Options{Secret: []byte("configured secret one")})
 	other := openTickets(t, dsn, pgtickets.Options{Secret: []byte("configured secret two")})
@@ -164,7 +165,7 @@ func TestConfiguredSecret(t *testing.T) {
 // TestSwappedRowsRefused: a sealed ticket moved to another row (by someone
 // who can write the table) does not open there.
 func TestSwappedRowsRefused(t *testing.T) {
-	dsn, ctx := freshSchema(t), ctxFor(t)
+	dsn, ctx := pgtest.Schema(t), ctxFor(t)
 	s := openTickets(t, dsn, pgtickets.Options{})
 	x, y := secretTicket("ticket-x"), secretTicket("ticket-y")
 	for _, tk := range []*consent.Ticket{x, y} {
@@ -172,7 +173,7 @@ func TestSwappedRowsRefused(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	exec(t, dsn, `UPDATE oauthbridge_consent_tickets SET sealed = (
+	pgtest.Exec(t, dsn, `UPDATE oauthbridge_consent_tickets SET sealed = (
 		SELECT sealed FROM oauthbridge_consent_tickets WHERE id_hash = sha256('ticket-y'::bytea))
 		WHERE id_hash = sha256('ticket-x'::bytea)`)
 	if _, err := s.Get(ctx, x.ID); !errors.Is(err, consent.ErrTicketNotFound) {
@@ -183,7 +184,7 @@ func TestSwappedRowsRefused(t *testing.T) {
 // TestOpenConcurrently: replicas starting together migrate once and agree
 // on the site secret.
 func TestOpenConcurrently(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	const n = 4
 	keys := make([][]byte, n)
 	var wg sync.WaitGroup
@@ -211,9 +212,9 @@ func TestOpenConcurrently(t *testing.T) {
 
 // TestSchemaTooNew: a database migrated by a newer oauthbridge is refused.
 func TestSchemaTooNew(t *testing.T) {
-	dsn := freshSchema(t)
+	dsn := pgtest.Schema(t)
 	openTickets(t, dsn, pgtickets.Options{})
-	exec(t, dsn, `INSERT INTO oauthbridge_consent_schema_version (version) VALUES (99)`)
+	pgtest.Exec(t, dsn, `INSERT INTO oauthbridge_consent_schema_version (version) VALUES (99)`)
 	_, err := pgtickets.Open(ctxFor(t), newPool(t, dsn), pgtickets.Options{})
 	if !errors.Is(err, pgtickets.ErrSchemaTooNew) {
 		t.Fatalf("Open = %v, want ErrSchemaTooNew", err)
