@@ -74,7 +74,7 @@ func TestAccountsLiveAndRevoke(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "revoked here") || !strings.Contains(out, "--local-only") {
 		t.Fatalf("revoke: exit %d:\n%s%s", code, out, errOut)
 	}
-	c := dialLines(t, w.addrs["imap"])
+	c := dialWire(t, w.addrs["imap"])
 	c.expect("* OK")
 	c.send("a1 LOGIN " + opsUser + " \"" + testPassword + "\"\r\n")
 	if line := c.expect("a1 "); !strings.Contains(line, "NO [ALERT] Authorisation needed") {

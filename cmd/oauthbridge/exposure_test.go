@@ -119,15 +119,30 @@ func dialWire(t *testing.T, addr string) *wire {
 func (w *wire) say(line, until string) string {
 	w.t.Helper()
 	if line != "" {
-		w.conn.Write([]byte(line + "\r\n"))
+		w.send(line + "\r\n")
 	}
+	return w.expect(until)
+}
+
+// send writes exact bytes. A failure names only the command's first
+// word: lines carry passwords.
+func (w *wire) send(s string) {
+	w.t.Helper()
+	if _, err := w.conn.Write([]byte(s)); err != nil {
+		verb, _, _ := strings.Cut(s, " ")
+		w.t.Fatalf("send %q: %v", verb, err)
+	}
+}
+
+// expect skips lines until one starts with prefix and returns it.
+func (w *wire) expect(prefix string) string {
+	w.t.Helper()
 	for {
 		l, err := w.br.ReadString('\n')
 		if err != nil {
-			verb, _, _ := strings.Cut(line, " ")
-			w.t.Fatalf("after %q: %v", verb, err) // only the verb: lines carry passwords
+			w.t.Fatalf("waiting for %q: %v", prefix, err)
 		}
-		if strings.HasPrefix(l, until) {
+		if strings.HasPrefix(l, prefix) {
 			return strings.TrimRight(l, "\r\n")
 		}
 	}

@@ -19,7 +19,7 @@ func TestMetricsAfterScriptedScenario(t *testing.T) {
 	w.seed(t, opsUser)
 	w.serve(t)
 
-	c := dialLines(t, w.addrs["imap"])
+	c := dialWire(t, w.addrs["imap"])
 	c.expect("* OK")
 	c.send("a1 LOGIN " + opsUser + " wrong-password\r\n")
 	c.expect("a1 NO [AUTHENTICATIONFAILED]")
@@ -31,7 +31,7 @@ func TestMetricsAfterScriptedScenario(t *testing.T) {
 	c.expect("a4 OK")
 	c.expect("a5 OK")
 
-	p := dialLines(t, w.addrs["pop3"])
+	p := dialWire(t, w.addrs["pop3"])
 	p.expect("+OK")
 	p.send("USER " + opsUser + "\r\nPASS " + testPassword + "\r\n")
 	p.expect("+OK")
@@ -39,7 +39,7 @@ func TestMetricsAfterScriptedScenario(t *testing.T) {
 	p.send("QUIT\r\n")
 	p.expect("+OK")
 
-	s := dialLines(t, w.addrs["smtp"])
+	s := dialWire(t, w.addrs["smtp"])
 	s.expect("220 ")
 	s.send("EHLO client.example\r\n")
 	s.expect("250 ")

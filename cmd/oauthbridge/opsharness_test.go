@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -156,45 +154,6 @@ func (w *opsWorld) reload(t *testing.T, want string) {
 			t.Fatalf("no %q after the reload:\n%s", want, w.run.stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// lineConn is a scripted client: send exact bytes, read exact lines.
-type lineConn struct {
-	t  *testing.T
-	c  net.Conn
-	br *bufio.Reader
-}
-
-func dialLines(t *testing.T, addr string) *lineConn {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	return &lineConn{t: t, c: c, br: bufio.NewReader(c)}
-}
-
-func (l *lineConn) send(s string) {
-	l.t.Helper()
-	if _, err := l.c.Write([]byte(s)); err != nil {
-		l.t.Fatalf("send %q: %v", s, err)
-	}
-}
-
-// expect skips lines until one starts with prefix and returns it.
-func (l *lineConn) expect(prefix string) string {
-	l.t.Helper()
-	for {
-		line, err := l.br.ReadString('\n')
-		if err != nil {
-			l.t.Fatalf("waiting for %q: %v (last %q)", prefix, err, line)
-		}
-		if strings.HasPrefix(line, prefix) {
-			return strings.TrimRight(line, "\r\n")
-		}
 	}
 }
 

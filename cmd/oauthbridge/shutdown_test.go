@@ -12,9 +12,9 @@ import (
 
 // loggedIn opens an IMAP session through the proxy, logged in and with
 // INBOX selected.
-func loggedIn(t *testing.T, addr string) *lineConn {
+func loggedIn(t *testing.T, addr string) *wire {
 	t.Helper()
-	c := dialLines(t, addr)
+	c := dialWire(t, addr)
 	c.expect("* OK")
 	c.send("a1 LOGIN " + opsUser + " \"" + testPassword + "\"\r\na2 SELECT INBOX\r\n")
 	c.expect("a1 OK")
@@ -38,7 +38,7 @@ func TestShutdownLetsSessionsFinish(t *testing.T) {
 	c.expect("a3 OK")
 	c.send("a4 LOGOUT\r\n")
 	c.expect("a4 OK")
-	c.c.Close() // as clients do after LOGOUT
+	c.conn.Close() // as clients do after LOGOUT
 	if code := w.run.wait(t); code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -71,7 +71,7 @@ func TestShutdownGraceEndsIdleSessions(t *testing.T) {
 	if took < grace || took > grace+20*time.Second {
 		t.Errorf("stop took %s with an idle session and a grace of %s", took, grace)
 	}
-	c.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	c.conn.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := io.ReadAll(c.br); err != nil && !errors.Is(err, net.ErrClosed) && !strings.Contains(err.Error(), "reset") {
 		t.Errorf("idle session not closed by the proxy: %v", err)
 	}
